@@ -1,0 +1,39 @@
+# Every target works from a clean clone. `make install` puts everything in .venv, CPU torch first:
+# torch==2.13.0 lies on this machine's disk; any other spec would pull a multi-GB CUDA build.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/emo-cli
+DATA ?= ../shared/data/emotion
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: install demo test lint format train release-model bench wheel-check clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: install  ## classify a few hand-written texts with the model shipped in the package
+	$(CLI) classify examples/tweets.txt --format table
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+train: install  ## train with default settings on the split data
+	$(CLI) train --data $(DATA) --output-dir runs/emo
+
+clean:
+	rm -rf runs dist build .pytest_cache .ruff_cache

@@ -1,0 +1,348 @@
+"""emo-cli: classify, train, evaluate and publish emotion models from the command line.
+
+This module only parses arguments and prints; the library does the work. Heavy imports (torch,
+datasets, accelerate) happen inside the commands that need them, so `emo-cli --help` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .errors import EmotionBiLSTMError
+
+app = typer.Typer(
+    name="emo-cli",
+    help=(
+        "Emotion classification for English short texts (sadness, joy, love, anger, fear, surprise) "
+        "with a small bidirectional LSTM.\n\n"
+        "Classify with the model shipped in the package: [bold]emo-cli classify tweets.txt[/bold]\n\n"
+        "Train your own: [bold]emo-cli train --data DIR --output-dir runs/emo[/bold], then pass "
+        "[bold]--model runs/emo[/bold] to any command."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ModelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model", "-m", help="Model folder or Hub repo id (owner/name). Default: the model shipped in the package."
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def friendly_errors(command: F) -> F:
+    """A user's mistake becomes one red line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except EmotionBiLSTMError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; no output was written", code=130) from None
+        except BrokenPipeError:  # `emo-cli classify big.txt | head`: the reader left, nothing to report
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_model(model: str | None) -> Any:
+    from .model import EmotionBiLSTM, load_default
+
+    return load_default() if model is None else EmotionBiLSTM.from_pretrained(model)
+
+
+def quiet_datasets() -> None:
+    """datasets' own progress bars would interleave with ours."""
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+
+
+@app.command()
+@friendly_errors
+def classify(
+    input: Annotated[str, typer.Argument(help="Text file, one text a line; '-' reads standard input.")],
+    model: ModelOption = None,
+    format: Annotated[
+        Optional[str],
+        typer.Option("--format", "-f", help="table | jsonl | csv. Default: table on a terminal, jsonl otherwise."),
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write here (atomically: a temporary file renamed at the end)."),
+    ] = None,
+    top_k: Annotated[
+        Optional[int], typer.Option("--top-k", min=1, max=6, help="Keep only the k best scores per line.")
+    ] = None,
+    min_score: Annotated[
+        Optional[float],
+        typer.Option(
+            "--min-score", min=0.0, max=1.0, help="Mark predictions scoring below this as uncertain (label kept)."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 512,
+    progress: Annotated[
+        Optional[bool],
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr. Default: on a terminal, for big files."),
+    ] = None,
+) -> None:
+    """Classify a file line by line: one emotion (and scores) a line out, in input order.
+
+    Blank lines give an empty label so that output line N answers input line N. Memory stays constant
+    for any file size. Invalid UTF-8 is replaced and counted on stderr.
+
+    [bold]emo-cli classify tweets.txt[/bold]\n
+    [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
+    [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]
+    """
+    from .inference import classify_file
+
+    fmt = format or ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    if progress is None:
+        size = Path(input).stat().st_size if input != "-" and Path(input).is_file() else 0
+        progress = err.is_terminal and size > 1_000_000
+    loaded = load_model(model)
+    stats = classify_file(loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress)
+    notes = []
+    if stats.invalid_utf8:
+        notes.append(f"{stats.invalid_utf8} line(s) had invalid UTF-8, replaced with U+FFFD")
+    if stats.truncated:
+        notes.append(f"{stats.truncated} over-long line(s) cut to their first {64} KiB")
+    if min_score is not None:
+        notes.append(f"{stats.uncertain} of {stats.lines} line(s) scored below {min_score} (uncertain)")
+    for note in notes:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if output is not None:
+        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))}")
+
+
+@app.command()
+@friendly_errors
+def predict(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
+    model: ModelOption = None,
+    top_k: Annotated[
+        Optional[int], typer.Option("--top-k", min=1, max=6, help="How many scores to show per text.")
+    ] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")] = False,
+) -> None:
+    """Classify a few texts typed on the command line.
+
+    [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
+    """
+    from rich.table import Table
+
+    results = load_model(model).predict(texts, top_k=top_k)
+    if as_json:
+        for text, result in zip(texts, results, strict=False):
+            print(json.dumps({"text": text, **result}, ensure_ascii=False))
+        return
+    table = Table()
+    table.add_column("text", overflow="fold")
+    table.add_column("emotion", style="bold")
+    table.add_column("scores")
+    for text, result in zip(texts, results, strict=False):
+        table.add_row(escape(text), result["label"], ", ".join(f"{k} {v:.2f}" for k, v in result["scores"].items()))
+    out.print(table)
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", "-d", help="Labelled data: one file, a folder (its test split, else validation) or a Hub id."
+        ),
+    ],
+    model: ModelOption = None,
+    split: Annotated[
+        Optional[str], typer.Option(help="Which split of a folder or Hub dataset: train, validation or test.")
+    ] = None,
+    dataset_config: Annotated[
+        str, typer.Option("--config", help="Hub dataset configuration (split or unsplit).")
+    ] = "split",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout instead of tables.")] = False,
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on labelled data.
+
+    [bold]emo-cli evaluate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
+    """
+    from .data import load_file, load_splits
+    from .metrics import evaluate_model
+
+    quiet_datasets()
+    if Path(data).is_file():
+        dataset = load_file(data)
+        split_name = Path(data).name
+    else:
+        splits = load_splits(data, dataset_config, log=lambda m: err.print(escape(m)))
+        split_name = split or ("test" if "test" in splits else "validation")
+        if split_name not in splits:
+            raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
+        dataset = splits[split_name]
+    metrics = evaluate_model(load_model(model), dataset["text"], dataset["label"])
+    if as_json:
+        print(json.dumps(metrics, indent=2))
+        return
+    print_metrics(metrics, f"{data} ({split_name})" if not Path(data).is_file() else data)
+
+
+def print_metrics(metrics: dict[str, Any], title: str) -> None:
+    from rich.table import Table
+
+    summary = Table(title=escape(title), show_header=False)
+    summary.add_row("texts", str(metrics["n"]))
+    summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
+    summary.add_row("macro-F1", f"{metrics['macro_f1']:.4f}")
+    summary.add_row("weighted-F1", f"{metrics['weighted_f1']:.4f}")
+    out.print(summary)
+    per_class = Table(title="per class")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        per_class.add_column(column, justify="left" if column == "label" else "right")
+    for name, row in metrics["per_class"].items():
+        per_class.add_row(
+            name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
+        )
+    out.print(per_class)
+    confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
+    confusion.add_column("")
+    for name in metrics["labels"]:
+        confusion.add_column(name[:8], justify="right")
+    for name, row in zip(metrics["labels"], metrics["confusion_matrix"], strict=False):
+        confusion.add_row(name, *[str(v) for v in row])
+    out.print(confusion)
+
+
+@app.command()
+@friendly_errors
+def train(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            "-d",
+            help="A folder of train/validation(/test) files, one file, or a Hub dataset id (dair-ai/emotion).",
+        ),
+    ],
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where the best model is saved (a model folder).")
+    ],
+    dataset_config: Annotated[
+        str, typer.Option("--config", help="Hub dataset configuration: split or unsplit.")
+    ] = "split",
+    epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 12,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
+    learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
+    weight_decay: Annotated[float, typer.Option(min=0.0)] = 0.01,
+    patience: Annotated[
+        int, typer.Option(min=1, help="Stop after this many epochs without a better validation macro-F1.")
+    ] = 3,
+    embedding_dim: Annotated[int, typer.Option(min=1)] = 200,
+    hidden_size: Annotated[int, typer.Option(min=1, help="LSTM units per direction.")] = 128,
+    num_layers: Annotated[int, typer.Option(min=1)] = 1,
+    dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.3,
+    embedding_dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.1,
+    pooling: Annotated[str, typer.Option(help="max | mean | last: how LSTM outputs become one vector.")] = "max",
+    tokenizer: Annotated[str, typer.Option(help="word | wordpiece | unigram.")] = "word",
+    vocab_size: Annotated[
+        int, typer.Option(min=3, help="Largest vocabulary to learn from the training split.")
+    ] = 30000,
+    max_length: Annotated[int, typer.Option(min=1, help="Tokens kept per text.")] = 128,
+    class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")] = False,
+    label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.0,
+    validation_fraction: Annotated[
+        float, typer.Option(help="Share of train held out when the data has no validation split.")
+    ] = 0.1,
+    seed: Annotated[
+        int, typer.Option(help="Fixes data order, initialisation and dropout: a CPU run repeats exactly.")
+    ] = 42,
+    mixed_precision: Annotated[
+        str, typer.Option(help="auto | no | bf16 | fp16. auto: bf16/fp16 on a GPU, never on CPU.")
+    ] = "auto",
+    cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even when a GPU is present.")] = False,
+    checkpoint_dir: Annotated[
+        Optional[Path],
+        typer.Option(help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model."),
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run from its last checkpoint.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
+
+    Runs unchanged on a CPU, a GPU, or several processes:\n
+    [bold]emo-cli train --data ../shared/data/emotion --output-dir runs/emo[/bold]\n
+    [bold]accelerate launch --num_processes 2 -m emotion_bilstm train --data DIR --output-dir runs/emo[/bold]
+    """
+    from .training import TrainConfig
+    from .training import train as run_training
+
+    quiet_datasets()
+    config = TrainConfig(
+        data=data,
+        output_dir=str(output_dir),
+        dataset_config=dataset_config,
+        checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        patience=patience,
+        embedding_dim=embedding_dim,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        dropout=dropout,
+        embedding_dropout=embedding_dropout,
+        pooling=pooling,
+        tokenizer=tokenizer,
+        vocab_size=vocab_size,
+        max_length=max_length,
+        class_weights=class_weights,
+        label_smoothing=label_smoothing,
+        validation_fraction=validation_fraction,
+        seed=seed,
+        mixed_precision=mixed_precision,
+        cpu=cpu,
+        resume=resume,
+    )
+    summary = run_training(config, log=lambda m: err.print(escape(m)), show_progress=progress)
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        val = summary["validation"]
+        err.print(
+            f"[green]saved[/green] {escape(str(output_dir))}: validation accuracy {val['accuracy']:.4f}, "
+            f"macro-F1 {val['macro_f1']:.4f} (best epoch {summary['best_epoch']}, {summary['train_seconds']:.0f}s)"
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

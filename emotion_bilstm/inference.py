@@ -1,0 +1,261 @@
+"""Classify a stream of lines: constant memory for any input size, output in input order.
+
+Lines are read in binary, a chunk at a time, so that invalid UTF-8 is replaced (and counted)
+rather than fatal, a 50 MB line is cut at `MAX_LINE_BYTES` without ever being held whole, and the
+output file is written under a temporary name and renamed only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from .errors import InputError
+from .labels import LABELS
+
+FORMATS = ("table", "jsonl", "csv")
+# Far more than the model ever reads (max_length tokens); the rest of a longer line is skipped.
+MAX_LINE_BYTES = 64 * 1024
+CHUNK_LINES = 8192
+
+
+@dataclass
+class ClassifyStats:
+    lines: int = 0
+    blank: int = 0
+    invalid_utf8: int = 0
+    truncated: int = 0
+    uncertain: int = 0
+
+
+def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
+    while True:
+        raw = source.readline(MAX_LINE_BYTES)
+        if not raw:
+            return
+        consumed = len(raw)
+        if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
+            stats.truncated += 1
+            while True:  # skip the rest of an over-long line without holding it
+                rest = source.readline(MAX_LINE_BYTES)
+                consumed += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        if on_bytes:
+            on_bytes(consumed)
+        stats.lines += 1
+        if b"\x00" in raw:
+            raise InputError(f"line {stats.lines} holds NUL bytes: this looks like a binary file, not text")
+        raw = raw.rstrip(b"\n").rstrip(b"\r")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            stats.invalid_utf8 += 1
+            yield raw.decode("utf-8", errors="replace")
+
+
+def chunked(lines: Iterator[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def classify_lines(
+    model: Any,
+    lines: Iterator[str],
+    top_k: int | None = None,
+    min_score: float | None = None,
+    batch_size: int = 512,
+    stats: ClassifyStats | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One result per input line, in order; a blank line gives `label: None` so line numbers match."""
+    stats = stats if stats is not None else ClassifyStats()
+    for chunk in chunked(lines, CHUNK_LINES):
+        texts = [line for line in chunk if line.strip()]
+        predictions = iter(model.predict(texts, top_k=top_k, batch_size=batch_size) if texts else [])
+        for line in chunk:
+            if not line.strip():
+                stats.blank += 1
+                result: dict[str, Any] = {"text": line, "label": None, "score": None, "scores": {}}
+            else:
+                result = {"text": line, **next(predictions)}
+            if min_score is not None:
+                uncertain = result["score"] is not None and result["score"] < min_score
+                stats.uncertain += uncertain
+                result["uncertain"] = uncertain
+            yield result
+
+
+class ResultWriter:
+    """Writes results as jsonl, csv or a rich table (in blocks, so the table streams too)."""
+
+    def __init__(self, sink: IO[str], fmt: str, with_uncertain: bool = False) -> None:
+        if fmt not in FORMATS:
+            raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        self.sink, self.fmt, self.with_uncertain = sink, fmt, with_uncertain
+        self.rows_in_block: list[dict[str, Any]] = []
+        self.blocks_written = 0
+        if fmt == "csv":
+            self.csv = csv.writer(sink, lineterminator="\n")
+            header = ["line", "text", "label", "score", *LABELS] + (["uncertain"] if with_uncertain else [])
+            self.csv.writerow(header)
+        self.line_number = 0
+
+    def write(self, result: dict[str, Any]) -> None:
+        self.line_number += 1
+        if self.fmt == "jsonl":
+            self.sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+        elif self.fmt == "csv":
+            scores = result["scores"]
+            row = [self.line_number, result["text"], result["label"] or "", _fmt_score(result["score"])]
+            row += [_fmt_score(scores.get(name)) for name in LABELS]
+            if self.with_uncertain:
+                row.append(result.get("uncertain", ""))
+            self.csv.writerow(row)
+        else:
+            self.rows_in_block.append(result)
+            if len(self.rows_in_block) >= 1000:
+                self.flush_table()
+
+    def close(self) -> None:
+        if self.fmt == "table":
+            self.flush_table()
+        self.sink.flush()
+
+    def flush_table(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        if not self.rows_in_block and self.blocks_written:
+            return
+        table = Table(show_header=self.blocks_written == 0)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("text", overflow="fold", ratio=3)
+        table.add_column("emotion", style="bold")
+        table.add_column("score", justify="right")
+        table.add_column("runner-up", style="dim")
+        first = self.line_number - len(self.rows_in_block) + 1
+        for offset, row in enumerate(self.rows_in_block):
+            runner_up = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[1:3])
+            label = row["label"] or "-"
+            if row.get("uncertain"):
+                label += " (uncertain)"
+            table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), runner_up)
+        Console(file=self.sink, soft_wrap=False).print(table)
+        self.rows_in_block = []
+        self.blocks_written += 1
+
+
+def _fmt_score(score: float | None, digits: int = 6) -> str:
+    return "" if score is None else f"{score:.{digits}f}"
+
+
+@contextmanager
+def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
+    """stdout, or a temporary file beside `output` that replaces it only on success.
+
+    On any failure (including Ctrl-C) the temporary file is removed and a previous `output` stays
+    untouched.
+    """
+    if output is None or str(output) == "-":
+        yield sys.stdout
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise InputError(f"{target}: --output is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InputError(f"{target}: the folder {target.parent} does not exist")
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write here ({exc.strerror})") from None
+    try:
+        with handle:
+            yield handle
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def open_input(path: str | os.PathLike) -> Iterator[tuple[BinaryIO, int | None]]:
+    """The input as a binary stream and its size (None for stdin), with clear errors for bad paths."""
+    if str(path) == "-":
+        yield sys.stdin.buffer, None
+        return
+    file = Path(path)
+    if not file.exists():
+        raise InputError(f"{file}: no such file")
+    if file.is_dir():
+        raise InputError(f"{file}: is a folder, not a file of texts")
+    try:
+        handle = open(file, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise InputError(f"{file}: cannot be read ({exc.strerror})") from None
+    with handle:
+        yield handle, file.stat().st_size if file.is_file() else None
+
+
+def classify_file(
+    model: Any,
+    input_path: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    fmt: str = "jsonl",
+    top_k: int | None = None,
+    min_score: float | None = None,
+    batch_size: int = 512,
+    show_progress: bool = False,
+) -> ClassifyStats:
+    """Classify every line of `input_path` (`-` for stdin) into `output` (None for stdout)."""
+    stats = ClassifyStats()
+    with (
+        open_input(input_path) as (source, size),
+        open_output(output) as sink,
+        _byte_progress(show_progress, size) as advance,
+    ):
+        writer = ResultWriter(sink, fmt, with_uncertain=min_score is not None)
+        try:
+            for result in classify_lines(
+                model, read_lines(source, stats, advance), top_k, min_score, batch_size, stats
+            ):
+                writer.write(result)
+        except InputError as exc:
+            raise InputError(f"{input_path}: {exc}") from None
+        writer.close()
+    return stats
+
+
+@contextmanager
+def _byte_progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("classify", total=total)
+        yield lambda n: progress.advance(task, n)

@@ -1,0 +1,390 @@
+"""The model: embeddings -> bidirectional LSTM over packed sequences -> pooling -> linear head.
+
+`EmotionBiLSTM` owns its tokenizer and its Hub format: `save_pretrained` writes `config.json`,
+`model.safetensors`, `tokenizer.json` and a model card; `from_pretrained` reads a folder or a Hub
+repo id back, strictly, refusing anything but safetensors and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .errors import ModelLoadError
+from .labels import ID2LABEL, NUM_LABELS
+from .tokenizer import PAD_ID, encode_batch
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+POOLINGS = ("max", "mean", "last")
+WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+# Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must
+# not make us reserve terabytes. Each bound is far above any sensible emotion classifier.
+SIZE_LIMITS = {
+    "vocab_size": 2_000_000,
+    "embedding_dim": 2048,
+    "hidden_size": 4096,
+    "num_layers": 8,
+    "max_length": 8192,
+}
+MAX_PARAMETERS = 500_000_000
+
+
+class EmotionBiLSTM(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="emotion-bilstm",
+    license="mit",
+    language=["en"],
+    pipeline_tag="text-classification",
+    tags=["emotion", "bilstm", "text-classification"],
+    repo_url="https://github.com/emotion-bilstm/emotion-bilstm",
+):
+    """A bidirectional LSTM emotion classifier. Every size is a constructor argument and so in `config.json`."""
+
+    def __init__(
+        self,
+        vocab_size: int = 30000,
+        embedding_dim: int = 200,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        dropout: float = 0.3,
+        embedding_dropout: float = 0.1,
+        pooling: str = "max",
+        num_labels: int = NUM_LABELS,
+        max_length: int = 128,
+        temperature: float = 1.0,
+        id2label: dict | None = None,
+        label2id: dict | None = None,
+    ) -> None:
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        id2label = {int(k): v for k, v in (id2label or ID2LABEL).items()}
+        self.config: dict[str, Any] = {
+            "vocab_size": vocab_size,
+            "embedding_dim": embedding_dim,
+            "hidden_size": hidden_size,
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "embedding_dropout": embedding_dropout,
+            "pooling": pooling,
+            "num_labels": num_labels,
+            "max_length": max_length,
+            "temperature": temperature,
+            "id2label": {str(k): v for k, v in id2label.items()},
+            "label2id": dict(label2id or {v: k for k, v in id2label.items()}),
+        }
+        self.id2label = id2label
+        self.pooling = pooling
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        self.embedding_dropout = nn.Dropout(embedding_dropout)
+        self.lstm = nn.LSTM(
+            embedding_dim,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(2 * hidden_size, num_labels)
+        self.tokenizer: Tokenizer | None = None
+        # Set by training so that `save_pretrained` can write a model card from the real run.
+        self.training_summary: dict[str, Any] | None = None
+
+    @property
+    def temperature(self) -> float:
+        return float(self.config["temperature"])
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self.config["temperature"] = float(value)
+
+    def forward(self, input_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (batch, num_labels) for right-padded `input_ids` of true `lengths`."""
+        embedded = self.embedding_dropout(self.embedding(input_ids))
+        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        outputs, (hidden, _) = self.lstm(packed)
+        if self.pooling == "last":
+            pooled = torch.cat([hidden[-2], hidden[-1]], dim=-1)  # last layer, forward and backward
+        else:
+            padded, _ = pad_packed_sequence(outputs, batch_first=True, total_length=input_ids.shape[1])
+            mask = torch.arange(padded.shape[1], device=padded.device)[None, :] < lengths.to(padded.device)[:, None]
+            mask = mask.unsqueeze(-1)
+            if self.pooling == "max":
+                pooled = padded.masked_fill(~mask, torch.finfo(padded.dtype).min).amax(dim=1)
+            else:
+                pooled = (padded * mask).sum(dim=1) / lengths.to(padded.device)[:, None].to(padded.dtype)
+        return self.classifier(self.dropout(pooled))
+
+    # ----- inference -------------------------------------------------------------------------
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        if self.tokenizer is None:
+            raise RuntimeError("this model has no tokenizer; load it with from_pretrained or set model.tokenizer")
+        return encode_batch(self.tokenizer, texts)
+
+    def predict_proba(self, texts: list[str], batch_size: int = 512) -> torch.Tensor:
+        """Calibrated class probabilities, shape (len(texts), num_labels), in input order.
+
+        Texts are sorted by length so each batch holds similar lengths (little padding, short packs).
+        """
+        ids = self.encode(list(texts))
+        probs = torch.empty(len(ids), self.config["num_labels"])
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        device = next(self.parameters()).device
+        was_training = self.training
+        self.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                input_ids, lengths = pad_batch([ids[i] for i in rows])
+                logits = self(input_ids.to(device), lengths)
+                probs[rows] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu()
+        self.train(was_training)
+        return probs
+
+    def predict(self, texts: list[str] | str, top_k: int | None = None, batch_size: int = 512) -> list[dict[str, Any]]:
+        """Label, score and per-label scores for each text.
+
+        `top_k` keeps only the k best labels in `scores` (ordered best first); by default all six.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        probs = self.predict_proba(texts, batch_size=batch_size)
+        return format_predictions(probs, self.id2label, top_k)
+
+    # ----- Hub format ------------------------------------------------------------------------
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *, config: dict | None = None, **kwargs: Any):
+        """Write the model folder atomically: a crash never leaves a half-written folder behind.
+
+        Files go to a hidden sibling folder first, which then replaces `save_directory` by renames.
+        """
+        target = Path(save_directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        push = kwargs.pop("push_to_hub", False)
+        repo_id = kwargs.pop("repo_id", None)
+        super().save_pretrained(staging, config=config or self.config, **kwargs)
+        replace_folder(staging, target)
+        if push:
+            return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
+        return None
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        from safetensors.torch import save_file
+
+        if self.tokenizer is None:
+            raise RuntimeError("cannot save a model without its tokenizer")
+        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
+        save_file(state, str(save_directory / WEIGHTS_NAME), metadata={"format": "pt"})
+        self.tokenizer.save(str(save_directory / TOKENIZER_NAME))
+        if self.training_summary is not None:
+            metrics_path = save_directory / "metrics.json"
+            metrics_path.write_text(json.dumps(self.training_summary, indent=2) + "\n")
+
+    def generate_model_card(self, *args: Any, **kwargs: Any):
+        from .card import build_model_card
+
+        return build_model_card(self, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> EmotionBiLSTM:
+        """Load a model folder or Hub repo id (through the Hub cache, so `HF_HUB_OFFLINE=1` works).
+
+        Returns the model in eval mode, on CPU unless `map_location` says otherwise. Raises
+        `ModelLoadError` with a one-line reason for anything missing, corrupt or absurd.
+        """
+        model_id = str(pretrained_model_name_or_path)
+        if os.path.isdir(model_id):
+            _check_local_folder(Path(model_id))
+        elif looks_like_path(model_id):
+            raise ModelLoadError(f"{model_id}: no such model folder")
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        except ModelLoadError:
+            raise
+        except json.JSONDecodeError as exc:
+            raise ModelLoadError(f"{model_id}: config.json is not valid JSON ({exc})") from None
+        except Exception as exc:  # network, cache and validation errors from huggingface_hub
+            raise ModelLoadError(f"{model_id}: could not load the model: {_first_line(exc)}") from None
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | Path | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        config: dict | None = None,
+        map_location: str = "cpu",
+        **model_kwargs: Any,
+    ) -> EmotionBiLSTM:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        if config is None:
+            raise ModelLoadError(f"{model_id}: config.json is missing")
+        init_args = validate_config(model_id, config)
+        init_args.update({k: v for k, v in model_kwargs.items() if k in init_args})
+
+        def fetch(filename: str) -> str:
+            if os.path.isdir(model_id):
+                return os.path.join(model_id, filename)
+            from huggingface_hub import hf_hub_download
+
+            return hf_hub_download(
+                repo_id=model_id,
+                filename=filename,
+                revision=revision,
+                cache_dir=cache_dir,
+                force_download=force_download,
+                token=token,
+                local_files_only=local_files_only,
+            )
+
+        try:
+            tokenizer = Tokenizer.from_file(fetch(TOKENIZER_NAME))
+        except Exception as exc:
+            raise ModelLoadError(f"{model_id}: tokenizer.json is missing or unreadable ({_first_line(exc)})") from None
+        if tokenizer.get_vocab_size() != init_args["vocab_size"]:
+            raise ModelLoadError(
+                f"{model_id}: tokenizer.json has {tokenizer.get_vocab_size()} tokens but config.json says "
+                f"vocab_size {init_args['vocab_size']}: they do not belong together"
+            )
+        try:
+            state = load_file(fetch(WEIGHTS_NAME))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({_first_line(exc)})") from None
+        model = cls(**init_args)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ModelLoadError(
+                f"{model_id}: {WEIGHTS_NAME} does not match config.json ({_first_line(exc)})"
+            ) from None
+        model.tokenizer = tokenizer
+        return model.to(map_location).eval()
+
+
+def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists into a (batch, longest) tensor plus their lengths."""
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+    input_ids = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for i, row in enumerate(rows):
+        input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return input_ids, lengths
+
+
+def format_predictions(probs: torch.Tensor, id2label: dict[int, str], top_k: int | None = None) -> list[dict[str, Any]]:
+    """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first."""
+    k = probs.shape[1] if top_k is None else max(1, min(top_k, probs.shape[1]))
+    values, indices = probs.topk(k, dim=1)
+    results = []
+    for row_values, row_indices in zip(values.tolist(), indices.tolist(), strict=False):
+        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=False)}
+        results.append({"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores})
+    return results
+
+
+def validate_config(model_id: str, config: Any) -> dict[str, Any]:
+    """Check config.json's fields, types and sizes; return the constructor arguments."""
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"{model_id}: config.json must hold a JSON object")
+    defaults = EmotionBiLSTM._hub_mixin_jsonable_default_values
+    required = ("vocab_size", "embedding_dim", "hidden_size", "num_labels")
+    missing = [name for name in required if name not in config]
+    if missing:
+        raise ModelLoadError(f"{model_id}: config.json lacks {', '.join(missing)}")
+    args = {name: config.get(name, default) for name, default in defaults.items()}
+    args["id2label"], args["label2id"] = config.get("id2label"), config.get("label2id")
+    for name, limit in SIZE_LIMITS.items():
+        value = args[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+            raise ModelLoadError(f"{model_id}: config.json {name}={value!r} is not an integer in 1..{limit}")
+    if args["num_labels"] != NUM_LABELS:
+        raise ModelLoadError(f"{model_id}: config.json num_labels={args['num_labels']!r}, expected {NUM_LABELS}")
+    for name in ("dropout", "embedding_dropout"):
+        if not isinstance(args[name], (int, float)) or not 0 <= args[name] < 1:
+            raise ModelLoadError(f"{model_id}: config.json {name}={args[name]!r} is not in [0, 1)")
+    temperature = args["temperature"]
+    if not isinstance(temperature, (int, float)) or not (0 < temperature < 1000) or math.isnan(temperature):
+        raise ModelLoadError(f"{model_id}: config.json temperature={temperature!r} is not a positive number")
+    if args["pooling"] not in POOLINGS:
+        raise ModelLoadError(f"{model_id}: config.json pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}")
+    id2label = args["id2label"]
+    if id2label is not None and (
+        not isinstance(id2label, dict) or {int(k) for k in id2label} != set(range(NUM_LABELS))
+    ):
+        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{NUM_LABELS - 1} to names")
+    e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
+    lstm_params = 2 * 4 * h * (e + h + 2) + (layers - 1) * 2 * 4 * h * (2 * h + h + 2)
+    if args["vocab_size"] * e + lstm_params > MAX_PARAMETERS:
+        raise ModelLoadError(f"{model_id}: config.json asks for over {MAX_PARAMETERS:,} parameters; refusing")
+    return args
+
+
+def looks_like_path(model_id: str) -> bool:
+    """True for things a user means as a folder (./runs/x, /tmp/x, a/b/c), not a Hub id (owner/name)."""
+    return model_id.startswith((".", "/", "~")) or model_id.count("/") != 1 or (os.sep != "/" and os.sep in model_id)
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Swap a fully written `staging` folder into `target` by renames, keeping no half state."""
+    backup = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, backup)
+    os.replace(staging, target)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _check_local_folder(folder: Path) -> None:
+    names = {p.name for p in folder.iterdir()}
+    if WEIGHTS_NAME not in names:
+        pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
+        if pickles:
+            raise ModelLoadError(
+                f"{folder}: holds {pickles[0]} (a pickle) but no {WEIGHTS_NAME}; "
+                "pickles can run code and are never loaded"
+            )
+        raise ModelLoadError(f"{folder}: {WEIGHTS_NAME} is missing")
+    if CONFIG_NAME not in names:
+        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
+    if TOKENIZER_NAME not in names:
+        raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def default_model_dir() -> Path:
+    """The folder of the model that ships inside the package."""
+    return Path(__file__).parent / "pretrained"
+
+
+def load_default(**kwargs: Any) -> EmotionBiLSTM:
+    """The default model shipped in the package (no network needed)."""
+    folder = default_model_dir()
+    if not (folder / WEIGHTS_NAME).exists():
+        raise ModelLoadError(f"{folder}: the default model is not in this installation; pass --model")
+    return EmotionBiLSTM.from_pretrained(folder, **kwargs)

@@ -1,0 +1,414 @@
+"""Training: one `accelerate` loop for one CPU, one GPU, or many processes (`accelerate launch`).
+
+The shape follows accelerate's `examples/nlp_example.py`: build everything, `prepare` it, then a
+plain loop. Checkpoints (`accelerator.save_state`) after every epoch let `--resume` continue a
+killed run exactly where its last epoch ended; the best model (by validation macro-F1) is saved
+with `save_pretrained` into the output folder, which is replaced atomically each time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .data import load_splits
+from .errors import EmotionBiLSTMError
+from .labels import LABELS, NUM_LABELS
+from .metrics import classification_metrics
+from .model import EmotionBiLSTM, pad_batch
+from .tokenizer import encode_batch, train_tokenizer
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; written into metrics.json and the model card."""
+
+    data: str
+    output_dir: str
+    dataset_config: str = "split"
+    checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.05
+    max_grad_norm: float = 1.0
+    label_smoothing: float = 0.0
+    class_weights: bool = False
+    patience: int = 3
+    embedding_dim: int = 200
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.3
+    embedding_dropout: float = 0.1
+    pooling: str = "max"
+    tokenizer: str = "word"
+    vocab_size: int = 30000
+    min_frequency: int = 1
+    max_length: int = 128
+    validation_fraction: float = 0.1
+    seed: int = 42
+    mixed_precision: str = "auto"
+    cpu: bool = False
+    resume: bool = False
+
+    def checkpoint_path(self) -> Path:
+        if self.checkpoint_dir:
+            return Path(self.checkpoint_dir)
+        output = Path(self.output_dir)
+        return output.with_name(output.name + ".checkpoints")
+
+    def model_args(self, vocab_size: int) -> dict[str, Any]:
+        return {
+            "vocab_size": vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "embedding_dropout": self.embedding_dropout,
+            "pooling": self.pooling,
+            "max_length": self.max_length,
+        }
+
+
+@dataclass
+class TrainState:
+    """What early stopping and the history need to survive a restart (saved as JSON, never pickled)."""
+
+    epoch: int = 0  # epochs completed
+    best_macro_f1: float = -1.0
+    best_epoch: int = 0
+    epochs_without_improvement: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> TrainState:
+        raw = json.loads(path.read_text())
+        return cls(**{f.name: raw[f.name] for f in fields(cls)})
+
+    def write(self, path: Path) -> None:
+        write_text_atomic(path, json.dumps(asdict(self), indent=2))
+
+
+class EncodedTexts(Dataset):
+    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
+        self.ids, self.labels = ids, labels
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> tuple[list[int], int]:
+        return self.ids[index], self.labels[index]
+
+
+def collate(batch: list[tuple[list[int], int]]) -> dict[str, torch.Tensor]:
+    input_ids, lengths = pad_batch([ids for ids, _ in batch])
+    return {"input_ids": input_ids, "lengths": lengths, "labels": torch.tensor([label for _, label in batch])}
+
+
+class LengthBucketSampler:
+    """Batches of similar lengths in a shuffled order: little padding, so short LSTM runs.
+
+    Shuffles within buckets of 50 batches, then shuffles the batches; the order depends only on
+    `seed` and the epoch (set with `set_epoch`), so a resumed run sees the same batches.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, bucket_batches: int = 50) -> None:
+        self.lengths, self.batch_size, self.seed, self.bucket_batches = lengths, batch_size, seed, bucket_batches
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = random.Random(self.seed * 1000 + self.epoch)
+        indices = list(range(len(self.lengths)))
+        rng.shuffle(indices)
+        bucket = self.batch_size * self.bucket_batches
+        batches: list[list[int]] = []
+        for start in range(0, len(indices), bucket):
+            chunk = sorted(indices[start : start + bucket], key=self.lengths.__getitem__)
+            batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+        rng.shuffle(batches)
+        return iter(batches)
+
+
+def train(
+    config: TrainConfig,
+    log: Callable[[str], None] | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Train, early-stop on validation macro-F1, save the best model to `config.output_dir`.
+
+    Returns the summary also written to `metrics.json`. Only the main process writes files.
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    accelerator = Accelerator(cpu=config.cpu, mixed_precision=_mixed_precision(config))
+
+    def say(message: str) -> None:
+        if log is not None and accelerator.is_main_process:
+            log(message)
+
+    set_seed(config.seed)
+    with accelerator.main_process_first():
+        splits = load_splits(config.data, config.dataset_config, config.validation_fraction, config.seed, log=say)
+    checkpoint_dir = config.checkpoint_path()
+    state_file = checkpoint_dir / "train_state.json"
+    if config.resume and not state_file.exists():
+        raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
+
+    tokenizer = train_tokenizer(
+        splits["train"]["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
+    )
+    train_ids = encode_batch(tokenizer, splits["train"]["text"])
+    train_labels = splits["train"]["label"]
+    # validation sorted by length: cheap batches; the order does not change any metric
+    val_order = sorted(range(len(splits["validation"])), key=lambda i: len(splits["validation"][i]["text"]))
+    val_split = splits["validation"].select(val_order)
+    val_set = EncodedTexts(encode_batch(tokenizer, val_split["text"]), val_split["label"])
+
+    sampler = LengthBucketSampler([len(ids) for ids in train_ids], config.batch_size, config.seed)
+    train_loader = DataLoader(EncodedTexts(train_ids, train_labels), batch_sampler=sampler, collate_fn=collate)
+    val_loader = DataLoader(val_set, batch_size=256, shuffle=False, collate_fn=collate)
+
+    model = EmotionBiLSTM(**config.model_args(tokenizer.get_vocab_size()))
+    model.tokenizer = tokenizer
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    total_steps = len(train_loader) * config.epochs
+    warmup_steps = int(total_steps * config.warmup_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: _warmup_linear(step, warmup_steps, total_steps)
+    )
+    weights = _class_weights(train_labels) if config.class_weights else None
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+
+    model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
+        model, optimizer, train_loader, val_loader, scheduler
+    )
+    loss_fn = loss_fn.to(accelerator.device)
+
+    state = TrainState()
+    if config.resume:
+        accelerator.load_state(str(checkpoint_dir / "state"))
+        state = TrainState.read(state_file)
+        say(f"resumed from {checkpoint_dir} after epoch {state.epoch} (best macro-F1 {state.best_macro_f1:.4f})")
+    best_weights = _load_best_weights(config.output_dir) if state.best_epoch else None
+
+    started = time.perf_counter()
+    progress = _progress(show_progress and accelerator.is_main_process)
+    with progress:
+        task = progress.add_task(
+            "training", total=config.epochs * len(train_loader), completed=state.epoch * len(train_loader), status=""
+        )
+        while state.epoch < config.epochs and state.epochs_without_improvement < config.patience:
+            epoch = state.epoch + 1
+            epoch_started = time.perf_counter()
+            sampler.set_epoch(epoch)
+            train_loader.set_epoch(epoch)
+            model.train()
+            total_loss, batches = 0.0, 0
+            for batch in train_loader:
+                logits = model(batch["input_ids"], batch["lengths"])
+                loss = loss_fn(logits.float(), batch["labels"])
+                accelerator.backward(loss)
+                if config.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                total_loss += loss.item()
+                batches += 1
+                progress.update(task, advance=1, status=f"epoch {epoch} loss {total_loss / batches:.4f}")
+            metrics = evaluate_loader(model, val_loader, accelerator)
+            train_loss = accelerator.reduce(
+                torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
+            ).item()
+            record = {
+                "epoch": epoch,
+                "train_loss": round(train_loss, 5),
+                "val_accuracy": round(metrics["accuracy"], 5),
+                "val_macro_f1": round(metrics["macro_f1"], 5),
+                "seconds": round(time.perf_counter() - epoch_started, 2),
+                "learning_rate": scheduler.get_last_lr()[0],
+            }
+            state.history.append(record)
+            state.epoch = epoch
+            if metrics["macro_f1"] > state.best_macro_f1:
+                state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
+                state.epochs_without_improvement = 0
+                unwrapped = accelerator.unwrap_model(model)
+                best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+                if accelerator.is_main_process:
+                    unwrapped.training_summary = _summary(config, state, metrics, None, tokenizer, started)
+                    unwrapped.save_pretrained(config.output_dir)
+            else:
+                state.epochs_without_improvement += 1
+            progress.update(
+                task,
+                status=f"epoch {epoch} val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
+                f"(best {state.best_macro_f1:.4f} @ {state.best_epoch})",
+            )
+            say(
+                f"epoch {epoch}: loss {record['train_loss']:.4f}  val accuracy {record['val_accuracy']:.4f}  "
+                f"macro-F1 {record['val_macro_f1']:.4f}  ({record['seconds']:.1f}s)"
+            )
+            _save_checkpoint(accelerator, checkpoint_dir, state)
+        if state.epochs_without_improvement >= config.patience:
+            say(f"stopped early: no better validation macro-F1 for {config.patience} epochs")
+
+    unwrapped = accelerator.unwrap_model(model)
+    if best_weights is not None:
+        unwrapped.load_state_dict(best_weights)
+    val_metrics = evaluate_loader(model, val_loader, accelerator)
+    test_metrics = None
+    if "test" in splits:
+        test_set = EncodedTexts(encode_batch(tokenizer, splits["test"]["text"]), splits["test"]["label"])
+        test_loader = accelerator.prepare(DataLoader(test_set, batch_size=256, collate_fn=collate))
+        test_metrics = evaluate_loader(model, test_loader, accelerator)
+    summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
+    if accelerator.is_main_process:
+        unwrapped.training_summary = summary
+        unwrapped.save_pretrained(config.output_dir)
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return summary
+
+
+def evaluate_loader(model: torch.nn.Module, loader: DataLoader, accelerator: Any) -> dict[str, Any]:
+    """Metrics over a (possibly sharded) loader; `gather_for_metrics` drops the padding duplicates."""
+    model.eval()
+    predictions: list[int] = []
+    labels: list[int] = []
+    with torch.inference_mode():
+        for batch in loader:
+            logits = model(batch["input_ids"], batch["lengths"])
+            gathered_predictions, gathered_labels = accelerator.gather_for_metrics(
+                (logits.argmax(dim=-1), batch["labels"])
+            )
+            predictions += gathered_predictions.tolist()
+            labels += gathered_labels.tolist()
+    model.train()
+    return classification_metrics(labels, predictions)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(text if text.endswith("\n") else text + "\n")
+    os.replace(temporary, path)
+
+
+def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) -> None:
+    """accelerate state (model, optimizer, scheduler, RNG) first, then the JSON that points at it.
+
+    The state folder is written to a temporary name and renamed, so a kill mid-save leaves the
+    previous checkpoint whole.
+    """
+    staging = checkpoint_dir / f"state.tmp-{os.getpid()}"
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        from .model import replace_folder
+
+        replace_folder(staging, checkpoint_dir / "state")
+        state.write(checkpoint_dir / "train_state.json")
+    accelerator.wait_for_everyone()
+
+
+def _load_best_weights(output_dir: str) -> dict[str, torch.Tensor] | None:
+    from safetensors.torch import load_file
+
+    weights = Path(output_dir) / "model.safetensors"
+    return load_file(str(weights)) if weights.exists() else None
+
+
+def _summary(
+    config: TrainConfig,
+    state: TrainState,
+    val_metrics: dict[str, Any],
+    test_metrics: dict[str, Any] | None,
+    tokenizer: Any,
+    started: float,
+) -> dict[str, Any]:
+    import torch
+
+    return {
+        "validation": val_metrics,
+        "test": test_metrics,
+        "best_epoch": state.best_epoch,
+        "epochs_run": state.epoch,
+        "history": state.history,
+        "train_config": asdict(config),
+        "vocab_size": tokenizer.get_vocab_size(),
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "torch_version": torch.__version__,
+        "labels": list(LABELS),
+    }
+
+
+def _class_weights(labels: list[int]) -> torch.Tensor:
+    """Inverse-frequency weights, normalised to mean 1, so rare classes (surprise, love) count more."""
+    counts = torch.bincount(torch.tensor(labels), minlength=NUM_LABELS).float().clamp(min=1)
+    weights = counts.sum() / (NUM_LABELS * counts)
+    return weights / weights.mean()
+
+
+def _warmup_linear(step: int, warmup_steps: int, total_steps: int) -> float:
+    if step < warmup_steps:
+        return (step + 1) / (warmup_steps + 1)
+    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+
+def _mixed_precision(config: TrainConfig) -> str:
+    """bf16 (or fp16) on a GPU; never on CPU, where half-precision LSTMs are slow or unsupported."""
+    if config.mixed_precision != "auto":
+        if config.mixed_precision != "no" and (config.cpu or not torch.cuda.is_available()):
+            raise EmotionBiLSTMError(
+                f"--mixed-precision {config.mixed_precision} needs a GPU; use 'no' or 'auto' on CPU"
+            )
+        return config.mixed_precision
+    if config.cpu or not torch.cuda.is_available():
+        return "no"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=Console(file=sys.stderr),
+        disable=not enabled,
+        transient=False,
+    )

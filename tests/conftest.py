@@ -1,0 +1,82 @@
+"""Shared fixtures: small synthetic datasets the tests make themselves (no third-party data in the repo)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from emotion_bilstm.labels import LABELS
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "emotion"
+
+# A few cue words per emotion; sentences mix one cue with neutral filler, so a model must find the cue.
+CUES = {
+    "sadness": ["miserable", "heartbroken", "gloomy", "lonely", "hopeless"],
+    "joy": ["delighted", "cheerful", "glad", "thrilled", "content"],
+    "love": ["adoring", "tender", "affectionate", "romantic", "passionate"],
+    "anger": ["furious", "irritated", "outraged", "bitter", "resentful"],
+    "fear": ["terrified", "anxious", "nervous", "scared", "panicky"],
+    "surprise": ["amazed", "astonished", "stunned", "shocked", "startled"],
+}
+FILLER = "i am today really so about the work and my friend at home this week when we went out".split()
+
+
+def synthetic_examples(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    examples = []
+    for i in range(n):
+        label = LABELS[i % len(LABELS)]
+        words = rng.sample(FILLER, rng.randint(3, 8))
+        words.insert(rng.randint(0, len(words)), rng.choice(CUES[label]))
+        examples.append((" ".join(["i", "feel", *words]), label))
+    rng.shuffle(examples)
+    return examples
+
+
+def write_semicolon_file(path: Path, examples: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(f"{text};{label}\n" for text, label in examples), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path: Path) -> Path:
+    """A folder with train.txt (600 rows) and validation.txt (120 rows) in the shared data's format."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    write_semicolon_file(folder / "train.txt", synthetic_examples(600, seed=1))
+    write_semicolon_file(folder / "validation.txt", synthetic_examples(120, seed=2))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small model trained on the synthetic data, shared by the tests that only need *a* model."""
+    from emotion_bilstm.training import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("data")
+    write_semicolon_file(folder / "train.txt", synthetic_examples(600, seed=1))
+    write_semicolon_file(folder / "validation.txt", synthetic_examples(120, seed=2))
+    output = tmp_path_factory.mktemp("model") / "emo"
+    train(
+        TrainConfig(
+            data=str(folder),
+            output_dir=str(output),
+            epochs=10,
+            learning_rate=1e-2,
+            batch_size=32,
+            embedding_dim=32,
+            hidden_size=32,
+            patience=10,
+            cpu=True,
+        ),
+        show_progress=False,
+    )
+    return output
+
+
+def shared_data_or_skip() -> Path:
+    if not (SHARED_DATA / "train.txt").exists():
+        pytest.skip(f"shared data not found at {SHARED_DATA}: skipping the test that trains on dair-ai/emotion")
+    return SHARED_DATA
