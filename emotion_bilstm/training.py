@@ -159,12 +159,13 @@ def train(
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
-    accelerator = Accelerator(cpu=config.cpu, mixed_precision=_mixed_precision(config))
+    accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
 
     def say(message: str) -> None:
         if log is not None and accelerator.is_main_process:
             log(message)
 
+    say(f"training on {accelerator.num_processes} process(es), device {accelerator.device}")
     set_seed(config.seed)
     with accelerator.main_process_first():
         splits = load_splits(config.data, config.dataset_config, config.validation_fraction, config.seed, log=say)
@@ -321,7 +322,12 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     The state folder is written to a temporary name and renamed, so a kill mid-save leaves the
     previous checkpoint whole.
     """
-    staging = checkpoint_dir / f"state.tmp-{os.getpid()}"
+    # One name for every process: each writes its own random_states_<rank>.pkl into the same folder.
+    staging = checkpoint_dir / "state.tmp"
+    if accelerator.is_main_process:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
     accelerator.wait_for_everyone()
     accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
     accelerator.wait_for_everyone()
@@ -360,6 +366,7 @@ def _summary(
         "vocab_size": tokenizer.get_vocab_size(),
         "train_seconds": round(time.perf_counter() - started, 1),
         "torch_version": torch.__version__,
+        "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(LABELS),
     }
 
@@ -375,6 +382,16 @@ def _warmup_linear(step: int, warmup_steps: int, total_steps: int) -> float:
     if step < warmup_steps:
         return (step + 1) / (warmup_steps + 1)
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+
+def _use_cpu(config: TrainConfig) -> bool:
+    """--cpu, or several processes on a machine without CUDA.
+
+    accelerate only picks its multi-CPU (gloo) mode when told cpu=True; without it, processes
+    started by `accelerate launch`/`torchrun` on a CPU-only machine would each train alone and
+    race to write the same output folder.
+    """
+    return config.cpu or (int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available())
 
 
 def _mixed_precision(config: TrainConfig) -> str:

@@ -1,0 +1,148 @@
+"""Crash and resume: SIGKILL a training run mid-epoch, `--resume` it, and get the uninterrupted run's result.
+
+On CPU the resumed run ends with *exactly* the same validation metrics as an uninterrupted run with
+the same seed: the checkpoint holds the weights, the AdamW moments, the scheduler step and every RNG
+state (python, numpy, torch) as they were at the end of the last finished epoch; the batch order
+depends only on the seed and the epoch number; the tokenizer is relearned deterministically from the
+same training split; and CPU kernels give bit-identical results for the same inputs and thread count.
+So the epochs after the checkpoint are recomputed bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clitools import REPO, cli_env
+from conftest import synthetic_examples, write_semicolon_file
+
+EPOCHS = 4
+TRAIN_ARGS = [
+    "--epochs",
+    str(EPOCHS),
+    "--batch-size",
+    "8",
+    "--embedding-dim",
+    "16",
+    "--hidden-size",
+    "16",
+    "--lr",
+    "0.01",
+    "--patience",
+    "10",
+    "--seed",
+    "7",
+    "--cpu",
+    "--no-progress",
+]
+
+
+def train_command(data: Path, output: Path) -> list[str]:
+    return [sys.executable, "-m", "emotion_bilstm", "train", "--data", str(data), "--output-dir", str(output)]
+
+
+@pytest.fixture(scope="module")
+def resume_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # big enough that an epoch takes a few hundred steps, so a kill can land inside one
+    folder = tmp_path_factory.mktemp("resume-data")
+    write_semicolon_file(folder / "train.txt", synthetic_examples(1500, seed=11))
+    write_semicolon_file(folder / "validation.txt", synthetic_examples(301, seed=12))
+    return folder
+
+
+@pytest.fixture
+def launched() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Training subprocesses started by a test; any still running at its end are killed."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def start(launched: list, data: Path, output: Path, *extra: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [*train_command(data, output), *TRAIN_ARGS, *extra],
+        cwd=REPO,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    launched.append(process)
+    return process
+
+
+def finish(process: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    _, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr.decode("utf-8", "replace")
+
+
+def read_state(checkpoints: Path) -> dict | None:
+    try:
+        return json.loads((checkpoints / "train_state.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
+    resume_data: Path, tmp_path: Path, launched: list
+) -> None:
+    from emotion_bilstm import EmotionBiLSTM
+
+    reference = start(launched, resume_data, tmp_path / "reference")
+    killed_output = tmp_path / "killed"
+    checkpoints = tmp_path / "killed.checkpoints"
+    victim = start(launched, resume_data, killed_output)
+    deadline = time.monotonic() + 240
+    state = None
+    while time.monotonic() < deadline and victim.poll() is None:
+        state = read_state(checkpoints)
+        if state and state["epoch"] >= 1:
+            break
+        time.sleep(0.05)
+    assert state and state["epoch"] >= 1, "the first checkpoint never appeared"
+    # half an epoch later: inside epoch 2, well after the first checkpoint was written
+    time.sleep(max(0.2, state["history"][0]["seconds"] / 2))
+    assert victim.poll() is None, "the run finished before it could be killed"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+    killed_at = read_state(checkpoints)
+    assert killed_at is not None and 1 <= killed_at["epoch"] < EPOCHS
+
+    # what the kill left is a complete model folder (the best so far), never a half-written one
+    EmotionBiLSTM.from_pretrained(killed_output).predict(["i feel terrified"])
+    assert not list(checkpoints.glob("state.tmp*")) or (checkpoints / "state").is_dir()
+
+    resumed = start(launched, resume_data, killed_output, "--resume")
+    finish(resumed)
+    finish(reference)
+
+    got = json.loads((killed_output / "metrics.json").read_text())
+    want = json.loads((tmp_path / "reference" / "metrics.json").read_text())
+    assert got["epochs_run"] == want["epochs_run"] == EPOCHS
+    # exactly equal on CPU: see the module docstring for why
+    assert got["validation"] == want["validation"]
+    assert got["best_epoch"] == want["best_epoch"]
+    strip = [{k: v for k, v in record.items() if k != "seconds"} for record in got["history"]]
+    assert strip == [{k: v for k, v in record.items() if k != "seconds"} for record in want["history"]]
+    texts = ["i feel so anxious about the work", "what a glad and cheerful week", "so furious at my friend"]
+    assert EmotionBiLSTM.from_pretrained(killed_output).predict(texts) == EmotionBiLSTM.from_pretrained(
+        tmp_path / "reference"
+    ).predict(texts)
+
+
+def test_resume_without_a_checkpoint_is_a_one_line_error(tiny_dataset: Path, tmp_path: Path) -> None:
+    from clitools import assert_one_line_error, run_cli
+
+    result = run_cli("train", "--data", str(tiny_dataset), "--output-dir", str(tmp_path / "out"), "--resume", "--cpu")
+    assert_one_line_error(result, "no checkpoint to resume from", "out.checkpoints", progress_lines_ok=True)
+    assert not (tmp_path / "out").exists()
