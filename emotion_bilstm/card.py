@@ -1,11 +1,38 @@
-"""The model card: `model_card.md` (a Jinja template) rendered with huggingface_hub's `ModelCard`."""
+"""The model card: `model_card.md` (a Jinja template) rendered with huggingface_hub's `ModelCard`.
+
+Everything the card states comes from the model itself (config, parameter count), the folder it was
+saved to (file sizes, stored dtype) and `model.training_summary` (what training wrote to
+metrics.json). A section whose figures are absent is left out rather than filled with placeholders.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from .labels import LABELS
+
+DATASET_ID = "dair-ai/emotion"
+# Optional metrics.json sections other tools may add; each is rendered only when present.
+HYPERPARAMETERS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "warmup_ratio",
+    "max_grad_norm",
+    "label_smoothing",
+    "class_weights",
+    "patience",
+    "tokenizer",
+    "min_frequency",
+    "seed",
+    "mixed_precision",
+)
+
+
+SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
 
 
 def template_path() -> Path:
@@ -14,25 +41,158 @@ def template_path() -> Path:
     return packaged if packaged.exists() else Path(__file__).parent.parent / "model_card.md"
 
 
-def build_model_card(model: Any, **kwargs: Any):
+def measured_split(summary: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The split the headline figures were measured on: test when training scored it, else validation."""
+    for split in ("test", "validation"):
+        metrics = summary.get(split)
+        if isinstance(metrics, dict) and "accuracy" in metrics and "macro_f1" in metrics:
+            return split, metrics
+    return None
+
+
+def eval_results(model_name: str, summary: dict[str, Any]) -> list[Any] | None:
+    """`EvalResult`s for accuracy and macro-F1, so the Hub shows its results box."""
+    from huggingface_hub import EvalResult
+
+    measured = measured_split(summary)
+    if measured is None:
+        return None
+    split, metrics = measured
+    common = {
+        "task_type": "text-classification",
+        "task_name": "Text Classification",
+        "dataset_type": DATASET_ID,
+        "dataset_name": "emotion",
+        "dataset_config": "split",
+        "dataset_split": split,
+    }
+    return [
+        EvalResult(
+            metric_type="accuracy", metric_name="Accuracy", metric_value=round(metrics["accuracy"], 4), **common
+        ),
+        EvalResult(
+            metric_type="f1",
+            metric_name="Macro F1",
+            metric_value=round(metrics["macro_f1"], 4),
+            metric_args={"average": "macro"},
+            **common,
+        ),
+    ]
+
+
+def human_size(num_bytes: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if num_bytes < 1000 or unit == "GB":
+            return f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
+        num_bytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def folder_facts(folder: Path | None) -> dict[str, Any]:
+    """File sizes and the dtype the weights are stored in, read from a saved model folder."""
+    if folder is None or not (folder / "model.safetensors").exists():
+        return {}
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as weights:
+        dtypes = sorted({str(weights.get_slice(name).get_dtype()) for name in weights.keys()})  # noqa: SIM118
+    # The card is README.md itself, so it does not list its own size.
+    files = [
+        {"name": p.name, "size": human_size(p.stat().st_size)}
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name != "README.md"
+    ]
+    return {
+        "files": files,
+        "weights_size": human_size((folder / "model.safetensors").stat().st_size),
+        "weights_dtype": ", ".join(SAFETENSORS_DTYPES.get(d, d.lower()) for d in dtypes),
+    }
+
+
+def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """The values the template reads, computed here so that the template stays plain markdown."""
+    context: dict[str, Any] = {
+        "config": model.config,
+        "labels": list(LABELS),
+        "parameters": f"{sum(p.numel() for p in model.parameters()):,}",
+        **folder_facts(folder),
+    }
+    measured = measured_split(summary)
+    if measured is not None:
+        split, metrics = measured
+        context["split"] = split
+        context["results"] = metrics
+        per_class = metrics.get("per_class") or {}
+        if per_class:
+            weakest = min(per_class, key=lambda name: per_class[name]["f1"])
+            context["weakest"] = {"label": weakest, "f1": per_class[weakest]["f1"]}
+        matrix = metrics.get("confusion_matrix")
+        if matrix:
+            names = metrics.get("labels", LABELS)
+            context["confusion"] = list(zip(names, matrix, strict=False))
+            count, true, predicted = max(
+                (matrix[i][j], i, j) for i in range(len(matrix)) for j in range(len(matrix)) if i != j
+            )
+            if count:
+                context["most_confused"] = {"true": names[true], "predicted": names[predicted], "count": count}
+    for key in ("trained_on", "validation_note"):
+        if isinstance(summary.get(key), str) and summary[key]:
+            context[key] = summary[key]
+    train_config = summary.get("train_config") or {}
+    context["hyperparameters"] = [(name, train_config[name]) for name in HYPERPARAMETERS if name in train_config]
+    calibration = summary.get("calibration")
+    if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), (int, float)):
+        context["calibration"] = calibration
+    for key in ("robustness", "speed"):
+        rows = figure_rows(summary.get(key))
+        if rows:
+            context[key] = rows
+    return context
+
+
+def figure_rows(figures: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Flatten a nested dict of figures into (name, value) table rows, leaving out empty values."""
+    if not isinstance(figures, dict):
+        return []
+    rows = []
+    for name, value in figures.items():
+        label = f"{prefix}{name}".replace("_", " ")
+        if isinstance(value, dict):
+            rows += figure_rows(value, f"{prefix}{name} / ")
+        elif isinstance(value, bool) or value is None or value == "":
+            continue
+        elif isinstance(value, float):
+            rows.append((label, f"{value:.4f}".rstrip("0").rstrip(".") if value == value else "n/a"))
+        elif isinstance(value, (int, str)):
+            rows.append((label, f"{value:,}" if isinstance(value, int) else value))
+    return rows
+
+
+def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any):
+    """Render `model_card.md` for `model`; `folder` is where its files were written (for sizes)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     summary = model.training_summary or {}
+    model_name = kwargs.pop("model_name", "emotion-bilstm")
     data = ModelCardData(
-        model_name=kwargs.pop("model_name", "emotion-bilstm"),
+        model_name=model_name,
         license="mit",
         language="en",
         library_name="emotion-bilstm",
         pipeline_tag="text-classification",
         tags=["emotion", "bilstm", "text-classification", "pytorch"],
-        datasets=["dair-ai/emotion"],
+        datasets=[DATASET_ID],
         metrics=["accuracy", "f1"],
+        eval_results=eval_results(model_name, summary),
     )
-    return ModelCard.from_template(
+    context = card_context(model, summary, Path(folder) if folder is not None else None)
+    card = ModelCard.from_template(
         data,
         template_str=template_path().read_text(encoding="utf-8"),
-        config=model.config,
+        model_name=model_name,
         summary=summary,
-        labels=LABELS,
+        **context,
         **kwargs,
     )
+    # Optional sections leave runs of blank lines behind; markdown needs at most one.
+    return ModelCard(re.sub(r"\n{3,}", "\n\n", str(card)))

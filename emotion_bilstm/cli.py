@@ -340,6 +340,59 @@ def train(
         )
 
 
+@app.command()
+@friendly_errors
+def push(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder (from train or save_pretrained).")],
+    repo_id: Annotated[str, typer.Option("--repo-id", help="Hub repository OWNER/NAME; created if it does not exist.")],
+    private: Annotated[bool, typer.Option("--private", help="Create the repository as private.")] = False,
+    revision: Annotated[
+        Optional[str], typer.Option("--revision", help="Branch to commit to; created if needed. Default: main.")
+    ] = None,
+    commit_message: Annotated[Optional[str], typer.Option("--commit-message", help="The commit's message.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and list the files and card metadata; upload nothing.")
+    ] = False,
+) -> None:
+    """Publish a model folder to the Hugging Face Hub in one commit.
+
+    The folder must load as a model and hold its model card (README.md); only its own top-level regular
+    files are uploaded (no hidden files, symlinks or subfolders). The token comes from HF_TOKEN or
+    `hf auth login` and is never printed.
+
+    [bold]emo-cli push runs/emo --repo-id me/emotion-bilstm --dry-run[/bold]\n
+    [bold]emo-cli push runs/emo --repo-id me/emotion-bilstm --revision v1 --commit-message "Retrained"[/bold]
+    """
+    from .hub import plan_push
+    from .hub import push as push_plan
+
+    plan = plan_push(model_dir, repo_id)
+    if dry_run:
+        print_push_plan(plan)
+        err.print("[yellow]dry run:[/yellow] nothing was uploaded")
+        return
+    err.print(f"uploading {len(plan.files)} files ({plan.total_bytes:,} bytes) to {escape(repo_id)} ...")
+    url = push_plan(plan, private=private, revision=revision, commit_message=commit_message)
+    err.print(f"[green]pushed[/green] {escape(url)}")
+
+
+def print_push_plan(plan: Any) -> None:
+    import yaml
+    from rich.table import Table
+
+    files = Table(title=escape(f"{plan.folder} -> {plan.repo_id}"))
+    files.add_column("file")
+    files.add_column("bytes", justify="right")
+    for name, size in plan.files:
+        files.add_row(escape(name), f"{size:,}")
+    files.add_row("[bold]total[/bold]", f"[bold]{plan.total_bytes:,}[/bold]")
+    out.print(files)
+    for entry in plan.skipped:
+        out.print(f"left out: {escape(entry)}")
+    out.print("model card metadata:")
+    out.print(escape(yaml.safe_dump(plan.card_metadata, sort_keys=False).rstrip()), soft_wrap=True)
+
+
 def main() -> None:
     app()
 

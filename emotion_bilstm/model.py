@@ -39,6 +39,9 @@ SIZE_LIMITS = {
     "max_length": 8192,
 }
 MAX_PARAMETERS = 500_000_000
+# Weights may be stored in these; they are always loaded back into float32 parameters.
+SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+METRICS_NAME = "metrics.json"
 
 
 class EmotionBiLSTM(
@@ -168,18 +171,35 @@ class EmotionBiLSTM(
 
     # ----- Hub format ------------------------------------------------------------------------
 
-    def save_pretrained(self, save_directory: str | os.PathLike, *, config: dict | None = None, **kwargs: Any):
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        *,
+        config: dict | None = None,
+        dtype: torch.dtype | None = None,
+        **kwargs: Any,
+    ):
         """Write the model folder atomically: a crash never leaves a half-written folder behind.
 
         Files go to a hidden sibling folder first, which then replaces `save_directory` by renames.
+        `dtype=torch.float16` stores the floating-point weights in half precision (half the size);
+        `from_pretrained` loads them back into float32 parameters.
         """
+        if dtype is not None and dtype not in SAVE_DTYPES:
+            raise ValueError(f"dtype must be one of {SAVE_DTYPES}, not {dtype!r}")
         target = Path(save_directory)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         push = kwargs.pop("push_to_hub", False)
         repo_id = kwargs.pop("repo_id", None)
-        super().save_pretrained(staging, config=config or self.config, **kwargs)
+        # The card reads file sizes and the stored dtype from the folder, which is written before the card.
+        kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
+        self._save_dtype = dtype
+        try:
+            super().save_pretrained(staging, config=config or self.config, **kwargs)
+        finally:
+            self._save_dtype = None
         replace_folder(staging, target)
         if push:
             return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
@@ -190,11 +210,18 @@ class EmotionBiLSTM(
 
         if self.tokenizer is None:
             raise RuntimeError("cannot save a model without its tokenizer")
-        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
+        dtype = getattr(self, "_save_dtype", None)
+        state = {
+            name: (tensor.to(dtype) if dtype is not None and tensor.is_floating_point() else tensor)
+            .detach()
+            .contiguous()
+            .cpu()
+            for name, tensor in self.state_dict().items()
+        }
         save_file(state, str(save_directory / WEIGHTS_NAME), metadata={"format": "pt"})
         self.tokenizer.save(str(save_directory / TOKENIZER_NAME))
         if self.training_summary is not None:
-            metrics_path = save_directory / "metrics.json"
+            metrics_path = save_directory / METRICS_NAME
             metrics_path.write_text(json.dumps(self.training_summary, indent=2) + "\n")
 
     def generate_model_card(self, *args: Any, **kwargs: Any):
@@ -276,12 +303,15 @@ class EmotionBiLSTM(
             raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({_first_line(exc)})") from None
         model = cls(**init_args)
         try:
+            # load_state_dict copies into the float32 parameters, so float16 files load as float32.
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             raise ModelLoadError(
                 f"{model_id}: {WEIGHTS_NAME} does not match config.json ({_first_line(exc)})"
             ) from None
         model.tokenizer = tokenizer
+        # Keep the real run's figures, so that saving this model again writes a card that is still true.
+        model.training_summary = _read_training_summary(fetch)
         return model.to(map_location).eval()
 
 
@@ -370,6 +400,15 @@ def _check_local_folder(folder: Path) -> None:
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
     if TOKENIZER_NAME not in names:
         raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
+
+
+def _read_training_summary(fetch: Any) -> dict[str, Any] | None:
+    """metrics.json as a dict, or None when the model has none (it is optional) or it is unreadable."""
+    try:
+        summary = json.loads(Path(fetch(METRICS_NAME)).read_text(encoding="utf-8"))
+    except Exception:  # absent locally or on the Hub, offline, or not JSON: the model still works
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def _first_line(exc: BaseException) -> str:

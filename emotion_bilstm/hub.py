@@ -1,0 +1,173 @@
+"""Publish a saved model folder to the Hugging Face Hub in one commit.
+
+`plan_push` checks the folder before anything leaves the machine: it must load as a model (the same
+strict `from_pretrained` users will run) and carry a model card whose metadata parses. Only the
+folder's own top-level regular files travel: no symlinks, no hidden files (temp files, the
+`.checkpoints` folder), no subfolders. `push` creates the repo (and branch) if needed and uploads
+those files with `upload_folder`. The token is huggingface_hub's own business (HF_TOKEN or the saved
+login): this module never reads it except to make sure it cannot appear in an error message.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EmotionBiLSTMError, ModelLoadError
+
+CARD_NAME = "README.md"
+DEFAULT_COMMIT_MESSAGE = "Upload emotion-bilstm model"
+
+
+class HubError(EmotionBiLSTMError):
+    """The Hub could not be reached, refused the upload, or the repo id is malformed."""
+
+
+@dataclass
+class PushPlan:
+    """What `push` would upload: checked, listed, and with the card's metadata parsed."""
+
+    folder: Path
+    repo_id: str
+    files: list[tuple[str, int]]
+    skipped: list[str] = field(default_factory=list)
+    card_metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self.files)
+
+
+def release_files(folder: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """(name, size) of the regular files to upload, and the entries left out with the reason."""
+    files, skipped = [], []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            skipped.append(f"{entry.name} (hidden)")
+        elif entry.is_symlink():
+            skipped.append(f"{entry.name} (symbolic link)")
+        elif entry.is_dir():
+            skipped.append(f"{entry.name}/ (folder)")
+        elif entry.is_file():
+            files.append((entry.name, entry.stat().st_size))
+        else:
+            skipped.append(f"{entry.name} (not a regular file)")
+    return files, skipped
+
+
+def check_repo_id(repo_id: str) -> None:
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise HubError(f"{repo_id!r} is not a valid repo id: {_first_line(exc)}") from None
+    if repo_id.count("/") != 1:
+        raise HubError(f"{repo_id!r} is not a valid repo id: write it as OWNER/NAME")
+
+
+def plan_push(folder: str | Path, repo_id: str) -> PushPlan:
+    """Check that `folder` is a complete, loadable model with a model card; list what would go up."""
+    from huggingface_hub import ModelCard
+
+    from .model import EmotionBiLSTM
+
+    check_repo_id(repo_id)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"{folder}: no such model folder")
+    EmotionBiLSTM.from_pretrained(folder)  # raises ModelLoadError naming what is missing or broken
+    files, skipped = release_files(folder)
+    if CARD_NAME not in dict(files):
+        raise ModelLoadError(f"{folder}: {CARD_NAME} (the model card) is missing; save the model with save_pretrained")
+    try:
+        card = ModelCard.load(folder / CARD_NAME)
+    except Exception as exc:
+        raise ModelLoadError(f"{folder}: {CARD_NAME} has no valid metadata block ({_first_line(exc)})") from None
+    metadata = card.data.to_dict()
+    if not metadata:
+        raise ModelLoadError(f"{folder}: {CARD_NAME} has no metadata block; save the model with save_pretrained")
+    return PushPlan(folder=folder, repo_id=repo_id, files=files, skipped=skipped, card_metadata=metadata)
+
+
+def push(
+    plan: PushPlan,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    api: Any = None,
+) -> str:
+    """Create the repo (and the branch) if needed, then upload the planned files in one commit.
+
+    Returns the commit's URL. `api` is an `HfApi`; tests pass a recording stand-in.
+    """
+    from huggingface_hub import HfApi
+
+    api = api if api is not None else HfApi()
+    try:
+        api.create_repo(plan.repo_id, repo_type="model", private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(plan.repo_id, branch=revision, repo_type="model", exist_ok=True)
+        # Upload a copy holding exactly the planned files, so nothing else in the folder can slip in.
+        with tempfile.TemporaryDirectory(prefix="emo-push-") as staging:
+            for name, _ in plan.files:
+                shutil.copyfile(plan.folder / name, Path(staging) / name)
+            commit = api.upload_folder(
+                repo_id=plan.repo_id,
+                repo_type="model",
+                folder_path=staging,
+                revision=revision,
+                commit_message=commit_message or DEFAULT_COMMIT_MESSAGE,
+            )
+    except Exception as exc:
+        raise HubError(describe_hub_error(plan.repo_id, exc)) from None
+    return str(getattr(commit, "commit_url", commit))
+
+
+def describe_hub_error(repo_id: str, exc: BaseException) -> str:
+    """One line a person can act on, with any token scrubbed out of it."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    reason = _first_line(exc)
+    if isinstance(exc, OfflineModeIsEnabled):
+        message = f"cannot push {repo_id}: HF_HUB_OFFLINE is set; unset it to publish"
+    elif isinstance(exc, HfHubHTTPError):
+        status = getattr(exc.response, "status_code", None)
+        if status in (401, 403):
+            message = (
+                f"the Hub refused to write {repo_id} (HTTP {status}): set HF_TOKEN to a token with write access "
+                "or run `hf auth login`"
+            )
+        else:
+            message = f"the Hub refused the upload to {repo_id}: {reason}"
+    elif _is_network_error(exc):
+        message = f"cannot reach the Hub at {constants.ENDPOINT} to push {repo_id}: {reason}"
+    else:
+        message = f"could not push {repo_id}: {type(exc).__name__}: {reason}"
+    return scrub_token(message)
+
+
+def scrub_token(text: str) -> str:
+    """Remove the token huggingface_hub would use, and anything shaped like a token, from `text`."""
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if token:
+        text = text.replace(token, "***")
+    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"ConnectError", "ConnectionError", "TimeoutException", "Timeout", "NetworkError", "OSError"})
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,211 @@
+"""The release: the default model shipped in the package, float16 weights, and the model card."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from emotion_bilstm import EmotionBiLSTM, load_default
+from emotion_bilstm import model as model_module
+from emotion_bilstm.cli import app
+from emotion_bilstm.errors import ModelLoadError
+
+TEXTS = ["I feel so terrified tonight", "i am thrilled and delighted!!", "so lonely and hopeless", ""]
+RELEASE_FILES = {"config.json", "model.safetensors", "tokenizer.json", "README.md", "metrics.json"}
+
+
+def shipped_model_or_skip() -> Path:
+    folder = model_module.default_model_dir()
+    if not (folder / "model.safetensors").exists():
+        pytest.skip(f"{folder} holds no model yet: `make release-model` puts the default model there")
+    return folder
+
+
+# ----- the default model ------------------------------------------------------------------------
+
+
+def test_cli_commands_use_the_default_model_without_model_flag(
+    trained_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_module, "default_model_dir", lambda: trained_model_dir)
+    expected = EmotionBiLSTM.from_pretrained(trained_model_dir).predict(TEXTS[:3])
+    texts_file = tmp_path / "texts.txt"
+    texts_file.write_text("\n".join(TEXTS[:3]) + "\n")
+    runner = CliRunner()
+
+    classified = runner.invoke(app, ["classify", str(texts_file), "--format", "jsonl"])
+    assert classified.exit_code == 0, classified.output
+    labels = [json.loads(line)["label"] for line in classified.stdout.splitlines()]
+    assert labels == [r["label"] for r in expected]
+
+    predicted = runner.invoke(app, ["predict", *TEXTS[:3], "--json"])
+    assert predicted.exit_code == 0, predicted.output
+    assert [json.loads(line)["label"] for line in predicted.stdout.splitlines()] == labels
+
+    labelled = tmp_path / "labelled.txt"
+    labelled.write_text("".join(f"{t};{r['label']}\n" for t, r in zip(TEXTS[:3], expected, strict=True)))
+    evaluated = runner.invoke(app, ["evaluate", "--data", str(labelled), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["accuracy"] == 1.0  # scored against its own predictions
+
+
+def test_missing_default_model_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_module, "default_model_dir", lambda: tmp_path / "pretrained")
+    with pytest.raises(ModelLoadError, match="pass --model"):
+        load_default()
+    result = CliRunner().invoke(app, ["predict", "i feel fine"])
+    assert result.exit_code == 2
+    assert "default model is not in this installation" in result.output and "Traceback" not in result.output
+
+
+def test_shipped_default_model_is_complete_small_and_loads_both_ways() -> None:
+    folder = shipped_model_or_skip()
+    assert {p.name for p in folder.iterdir()} >= RELEASE_FILES
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    assert size < 10_000_000, f"the shipped model takes {size:,} bytes; the release must stay under 10 MB"
+    default, explicit = load_default(), EmotionBiLSTM.from_pretrained(folder)
+    assert default.predict(TEXTS) == explicit.predict(TEXTS)
+    assert default.training_summary and "validation" in default.training_summary
+    assert default.predict("i feel so happy and cheerful today")[0]["label"] == "joy"
+
+
+# ----- float16 weights --------------------------------------------------------------------------
+
+
+def test_float16_weights_load_into_float32_and_predict_the_same(trained_model_dir: Path, tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    full = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    full.save_pretrained(tmp_path / "fp16", dtype=torch.float16)
+    with safe_open(str(tmp_path / "fp16" / "model.safetensors"), framework="pt") as weights:
+        assert {weights.get_slice(k).get_dtype() for k in weights.keys()} == {"F16"}  # noqa: SIM118
+    half = EmotionBiLSTM.from_pretrained(tmp_path / "fp16")
+    assert {p.dtype for p in half.parameters()} == {torch.float32}
+
+    texts = [f"i feel {w} about the work" for w in ("miserable", "glad", "tender", "furious", "scared", "stunned")]
+    texts += TEXTS
+    before, after = full.predict_proba(texts), half.predict_proba(texts)
+    assert torch.equal(before.argmax(dim=1), after.argmax(dim=1))
+    assert torch.allclose(before, after, atol=1e-2)
+    fp32_size = (trained_model_dir / "model.safetensors").stat().st_size
+    assert (tmp_path / "fp16" / "model.safetensors").stat().st_size < 0.6 * fp32_size
+
+
+def test_save_pretrained_refuses_other_dtypes(trained_model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        EmotionBiLSTM.from_pretrained(trained_model_dir).save_pretrained(tmp_path / "x", dtype=torch.int8)
+    assert not (tmp_path / "x").exists()
+
+
+# ----- the model card ---------------------------------------------------------------------------
+
+
+def assert_fully_rendered(text: str) -> None:
+    for leftover in ("{{", "}}", "{%", "%}"):
+        assert leftover not in text, f"the card holds {leftover!r}"
+    assert not re.search(r"\b(None|nan|NaN|null)\b", text), "the card holds an empty value"
+
+
+def test_card_renders_real_figures_and_parses_back(trained_model_dir: Path) -> None:
+    from huggingface_hub import ModelCard
+
+    summary = json.loads((trained_model_dir / "metrics.json").read_text())
+    validation = summary["validation"]
+    card = ModelCard.load(trained_model_dir / "README.md")
+    assert_fully_rendered(str(card))
+
+    data = card.data
+    assert data.pipeline_tag == "text-classification" and data.language == "en" and data.license == "mit"
+    assert data.datasets == ["dair-ai/emotion"] and data.library_name == "emotion-bilstm"
+    results = {r.metric_type: r for r in data.eval_results}
+    assert set(results) == {"accuracy", "f1"}
+    assert results["accuracy"].metric_value == round(validation["accuracy"], 4)
+    assert results["f1"].metric_value == round(validation["macro_f1"], 4)
+    assert {r.dataset_split for r in results.values()} == {"validation"}
+    assert {r.dataset_type for r in results.values()} == {"dair-ai/emotion"}
+
+    text = card.text
+    assert f"| accuracy | {validation['accuracy']:.4f} |" in text
+    assert f"| macro-F1 | {validation['macro_f1']:.4f} |" in text
+    for label, row in validation["per_class"].items():
+        figures = f"{row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | {row['support']}"
+        assert f"| {label} | {figures} |" in text
+    first_row = " | ".join(str(v) for v in validation["confusion_matrix"][0])
+    assert f"| **sadness** | {first_row} |" in text
+    model = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    assert f"Parameters: {sum(p.numel() for p in model.parameters()):,}" in text
+    assert f"| seed | {summary['train_config']['seed']} |" in text
+    assert "Saravia" in text and "CARER" in text
+    # a section is there exactly when its figures are
+    assert ("## Speed on CPU" in text) == ("speed" in summary)
+    assert ("## Calibration" in text) == ("calibration" in summary)
+    if "calibration" in summary:
+        assert f"temperature of {summary['calibration']['temperature']:.3f}" in text
+
+
+def test_loading_and_saving_again_keeps_the_card_real(trained_model_dir: Path, tmp_path: Path) -> None:
+    model = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    assert model.training_summary == json.loads((trained_model_dir / "metrics.json").read_text())
+    model.save_pretrained(tmp_path / "again", dtype=torch.float16)
+    card = (tmp_path / "again" / "README.md").read_text()
+    assert f"| accuracy | {model.training_summary['validation']['accuracy']:.4f} |" in card
+    assert "stored as float16; loaded into float32" in card
+    size = (tmp_path / "again" / "model.safetensors").stat().st_size
+    from emotion_bilstm.card import human_size
+
+    assert f"| `model.safetensors` | {human_size(size)} |" in card
+    assert json.loads((tmp_path / "again" / "metrics.json").read_text()) == model.training_summary
+
+
+def test_card_names_the_test_split_when_that_is_what_was_measured(trained_model_dir: Path) -> None:
+    from emotion_bilstm.card import build_model_card
+
+    model = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    test = copy.deepcopy(model.training_summary["validation"])
+    test["accuracy"], test["macro_f1"] = 0.8123, 0.7456
+    model.training_summary["test"] = test
+    card = build_model_card(model, folder=trained_model_dir)
+    assert {r.dataset_split for r in card.data.eval_results} == {"test"}
+    assert {r.metric_value for r in card.data.eval_results} == {0.8123, 0.7456}
+    assert "## Results (test split" in card.text
+
+
+def test_card_renders_optional_sections_only_when_present(trained_model_dir: Path) -> None:
+    from emotion_bilstm.card import build_model_card
+
+    model = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    model.training_summary["calibration"] = {"temperature": 1.37, "ece_before": 0.041, "ece_after": 0.012}
+    model.training_summary["speed"] = {"texts per second (1 thread, batch 512)": 12345}
+    model.training_summary["robustness"] = {
+        "perturbed_validation": {"clean": 0.925, "perturbed": 0.871, "drop": 5.4},
+        "handwritten_n": 60,
+        "heldout_model": {"perturbed_validation": {"drop": 6.1}},
+    }
+    model.training_summary["trained_on"] = "train + validation"
+    model.training_summary["validation_note"] = "validation figures come from the train-only run"
+    text = str(build_model_card(model, folder=trained_model_dir))
+    assert_fully_rendered(text)
+    assert "## Calibration" in text and "temperature of 1.370" in text and "0.0410 before, 0.0120 after" in text
+    assert "## Speed on CPU" in text and "| texts per second (1 thread, batch 512) | 12,345 |" in text
+    assert "## Robustness" in text and "| perturbed validation / drop | 5.4 |" in text
+    assert "| heldout model / perturbed validation / drop | 6.1 |" in text and "| handwritten n | 60 |" in text
+    assert "trained on: train + validation" in text and "Note: validation figures come from the train-only run" in text
+
+
+def test_card_without_a_training_run_states_no_results(trained_model_dir: Path) -> None:
+    from emotion_bilstm.card import build_model_card
+
+    model = EmotionBiLSTM.from_pretrained(trained_model_dir)
+    model.training_summary = None
+    card = build_model_card(model)
+    assert_fully_rendered(str(card))
+    assert card.data.eval_results is None and "## Results" not in card.text
+    assert "## Training hyper-parameters" not in card.text
+    for section in ("## Calibration", "## Robustness", "## Speed on CPU"):
+        assert section not in card.text
