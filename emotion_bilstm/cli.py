@@ -290,6 +290,10 @@ def train(
         typer.Option(help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model."),
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run from its last checkpoint.")] = False,
+    dedupe: Annotated[
+        bool,
+        typer.Option("--dedupe", help="Drop training texts also in validation/test (normalised match); says how many."),
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
@@ -328,6 +332,7 @@ def train(
         mixed_precision=mixed_precision,
         cpu=cpu,
         resume=resume,
+        dedupe=dedupe,
     )
     summary = run_training(config, log=lambda m: err.print(escape(m)), show_progress=progress)
     from accelerate import PartialState
@@ -391,6 +396,119 @@ def print_push_plan(plan: Any) -> None:
         out.print(f"left out: {escape(entry)}")
     out.print("model card metadata:")
     out.print(escape(yaml.safe_dump(plan.card_metadata, sort_keys=False).rstrip()), soft_wrap=True)
+
+
+@app.command()
+@friendly_errors
+def explain(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
+    model: ModelOption = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many top words to list per text.")] = 5,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line: label, score, tokens, words and their scores.")
+    ] = False,
+) -> None:
+    """Why this label? Each word's contribution: how much the label's probability falls without it.
+
+    Green words support the predicted label, red ones argue against it, dim ones the model does not
+    read (URLs, @mentions, punctuation). Scores come from leaving out one of the model's tokens at a
+    time (occlusion) and are summed back onto the words you typed.
+
+    [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
+    [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
+    """
+    from .explain import render_explanation
+
+    results = load_model(model).explain(texts, top_k=top_k)
+    for result in results:
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            render_explanation(result, out, top_k)
+
+
+@app.command()
+@friendly_errors
+def calibrate(
+    model: Annotated[str, typer.Option("--model", "-m", help="The model folder to recalibrate (rewritten in place).")],
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", "-d", help="Labelled held-out data: a file, or a folder / Hub id (its validation split)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON on stdout.")] = False,
+) -> None:
+    """Fit the model's temperature on held-out data so that its scores mean what they say.
+
+    Stores the temperature in config.json, the figures (ECE in 15 bins and NLL, before and after)
+    in metrics.json under "calibration", and a reliability diagram as reliability.png (needs the
+    `plots` extra). Labels and accuracy do not change. Never calibrate on the test split.
+
+    [bold]emo-cli calibrate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
+    """
+    from .calibration import recalibrate_folder, summary_figures
+
+    quiet_datasets()
+    report = recalibrate_folder(model, data, log=lambda m: err.print(f"[yellow]note:[/yellow] {escape(m)}"))
+    figures = summary_figures(report)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    err.print(
+        f"[green]calibrated[/green] {escape(model)} on {escape(str(figures['split']))} ({figures['n']} texts): "
+        f"temperature {figures['temperature']:.3f}, ECE {figures['ece_before']:.4f} -> {figures['ece_after']:.4f} "
+        f"(cross-fitted {figures['ece_after_cross_fitted']:.4f}), NLL {figures['nll_before']:.4f} -> "
+        f"{figures['nll_after']:.4f}; accuracy unchanged ({report['accuracy']:.4f})"
+    )
+
+
+data_app = typer.Typer(
+    help="Inspect datasets before training on them.\n\n[bold]emo-cli data check --data ../shared/data/emotion[/bold]",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@friendly_errors
+def data_check(
+    data: Annotated[str, typer.Option("--data", "-d", help="A folder of split files, one file, or a Hub dataset id.")],
+    dataset_config: Annotated[
+        str, typer.Option("--config", help="Hub dataset configuration: split or unsplit.")
+    ] = "split",
+    max_tokens: Annotated[
+        int, typer.Option(min=1, help="Texts with more words than this after normalisation count as very long.")
+    ] = 128,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON on stdout.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 on leakage between splits, duplicates with conflicting labels, or rows training refuses.",
+        ),
+    ] = False,
+) -> None:
+    """Read a dataset as training does and report what is wrong with it.
+
+    Rows per split and class; empty and very long texts; exact and normalised duplicates within a
+    split and whether their labels conflict; texts shared between splits (leakage); labels outside
+    the six. "Normalised" is what the model reads (lower-cased, punctuation and URLs dropped).
+
+    [bold]emo-cli data check --data ../shared/data/emotion[/bold]\n
+    [bold]emo-cli data check --data train.csv --json --strict[/bold]
+    """
+    from .doctor import check_dataset, render_report
+
+    quiet_datasets()
+    report = check_dataset(data, dataset_config, max_tokens=max_tokens, log=lambda m: err.print(escape(m)))
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        render_report(report, out)
+    if strict and report["problems"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -169,6 +169,12 @@ class EmotionBiLSTM(
         probs = self.predict_proba(texts, batch_size=batch_size)
         return format_predictions(probs, self.id2label, top_k)
 
+    def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
+        """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
+        from .explain import explain
+
+        return explain(self, texts, top_k=top_k, batch_size=batch_size)
+
     # ----- Hub format ------------------------------------------------------------------------
 
     def save_pretrained(

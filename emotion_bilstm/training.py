@@ -62,6 +62,7 @@ class TrainConfig:
     mixed_precision: str = "auto"
     cpu: bool = False
     resume: bool = False
+    dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
 
     def checkpoint_path(self) -> Path:
         if self.checkpoint_dir:
@@ -169,6 +170,12 @@ def train(
     set_seed(config.seed)
     with accelerator.main_process_first():
         splits = load_splits(config.data, config.dataset_config, config.validation_fraction, config.seed, log=say)
+    if config.dedupe:
+        from .doctor import drop_shared_texts
+
+        splits["train"], removed = drop_shared_texts(splits)
+        others = ", ".join(name for name in splits if name != "train")
+        say(f"--dedupe: dropped {removed} training row(s) whose normalised text is also in {others}")
     checkpoint_dir = config.checkpoint_path()
     state_file = checkpoint_dir / "train_state.json"
     if config.resume and not state_file.exists():
@@ -284,8 +291,13 @@ def train(
         test_metrics = evaluate_loader(model, test_loader, accelerator)
     summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
     if accelerator.is_main_process:
+        from .calibration import DIAGRAM_NAME, calibrate_after_training, write_reliability_diagram
+
+        calibration = calibrate_after_training(unwrapped, splits["validation"], summary, say)
         unwrapped.training_summary = summary
         unwrapped.save_pretrained(config.output_dir)
+        if calibration is not None:
+            write_reliability_diagram(calibration, Path(config.output_dir) / DIAGRAM_NAME, say)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary

@@ -1,0 +1,353 @@
+"""`emo-cli data check`: what is wrong with a dataset, before a model learns it.
+
+The dataset is read twice. First each split file row by row, the way `data.load_file` reads it but
+without stopping at the first bad row, so that every label outside the six, every empty text and
+every missing label is listed as a finding. Then with `data.load_splits`, exactly as training reads
+it (including a validation split carved from train when there is none). When training would refuse
+the data, that refusal is a finding too and the rows that did parse are examined instead.
+
+"Normalised" means passed through the tokenizer's normaliser (`tokenizer.build_normalizer`) with
+runs of spaces collapsed: two texts the model cannot tell apart. Duplicates are counted within each
+split, leakage (texts shared) between each pair of splits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from .data import FORMATS, _columns, _split_semicolon_lines, find_split_files, load_splits
+from .errors import DataError
+from .labels import LABELS, label_to_id
+
+EXAMPLES = 5
+
+
+def check_dataset(
+    data: str | os.PathLike,
+    dataset_config: str = "split",
+    validation_fraction: float = 0.1,
+    seed: int = 42,
+    max_tokens: int = 128,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready report on `data` (a folder, one file or a Hub id); `report["problems"]` lists what fails `--strict`.
+
+    `max_tokens`: texts with more words than this after normalisation are "very long" (training cuts them there).
+    """
+    invalid, raw_splits = scan_raw_rows(data)
+    training_error = None
+    try:
+        loaded = load_splits(data, dataset_config, validation_fraction, seed, log=log)
+        splits = {name: (list(split["text"]), list(split["label"])) for name, split in loaded.items()}
+    except DataError as exc:
+        if not raw_splits and not invalid:
+            raise  # nothing there to examine: a missing path, an unreachable Hub id
+        training_error = str(exc)
+        splits = raw_splits
+    normalise = normaliser()
+    report: dict[str, Any] = {
+        "data": str(data),
+        "training_reads_it": training_error is None,
+        "training_error": training_error,
+        "max_tokens": max_tokens,
+        "invalid_rows": summarise_invalid(invalid),
+        "splits": {
+            name: split_report(texts, labels, normalise, max_tokens) for name, (texts, labels) in splits.items()
+        },
+        "leakage": [leakage_report(a, splits[a], b, splits[b], normalise) for a, b in combinations(list(splits), 2)],
+    }
+    report["problems"] = problems(report)
+    return report
+
+
+def normaliser() -> Callable[[str], str]:
+    from .tokenizer import build_normalizer
+
+    rules = build_normalizer()
+    return lambda text: " ".join(rules.normalize_str(text).split())
+
+
+# ----- reading ---------------------------------------------------------------------------------
+
+
+def scan_raw_rows(data: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[str, tuple[list[str], list[int]]]]:
+    """Invalid rows of every local split file, and the valid rows per split (for when training refuses the data).
+
+    A Hub id has nothing to scan: its labels are class ids already, checked when it is loaded.
+    """
+    path = Path(data)
+    if path.is_dir():
+        try:
+            files = find_split_files(path)
+        except DataError as exc:
+            return [{"split": "-", "where": str(path), "kind": "unreadable", "problem": str(exc)}], {}
+    elif path.is_file():
+        files = {"train": path}
+    else:
+        return [], {}
+    invalid: list[dict[str, Any]] = []
+    valid: dict[str, tuple[list[str], list[int]]] = {}
+    for split, file in files.items():
+        texts: list[str] = []
+        labels: list[int] = []
+        try:
+            rows = list(raw_rows(file))
+        except DataError as exc:
+            invalid.append({"split": split, "where": str(file), "kind": "unreadable", "problem": str(exc)})
+            continue
+        for where, text, label in rows:
+            kind, problem = row_problem(text, label)
+            if problem:
+                row = {"split": split, "where": where, "kind": kind, "problem": problem}
+                invalid.append(row | ({"label": str(label)} if kind == "unknown label" else {}))
+            else:
+                texts.append(str(text))
+                labels.append(label_to_id(label))
+        if texts:
+            valid[split] = (texts, labels)
+    return invalid, valid
+
+
+def raw_rows(file: Path) -> Iterable[tuple[str, Any, Any]]:
+    """(where, text, raw label) for each row, read with the same `datasets` builder as `load_file`."""
+    from datasets import load_dataset
+
+    builder = FORMATS.get(file.suffix.lower())
+    if builder is None:
+        raise DataError(f"{file}: unknown format {file.suffix!r}")
+    if file.stat().st_size == 0:
+        raise DataError(f"{file}: file is empty")
+    kwargs = {"delimiter": "\t"} if file.suffix.lower() == ".tsv" else {}
+    try:
+        raw = load_dataset(builder, data_files=str(file), split="train", **kwargs)
+    except Exception as exc:  # datasets raises many types for malformed files
+        raise DataError(f"{file}: could not be read as {builder}: {str(exc).strip()[:200]}") from None
+    if builder == "text":
+        texts, labels, _ = _split_semicolon_lines(file, raw["text"])
+        first, name = 1, None
+    else:
+        texts, labels = _columns(file, raw)
+        first, name = (2 if builder == "csv" else 1), ("line" if builder == "json" else "row")
+    for index, (text, label) in enumerate(zip(texts, labels, strict=False)):
+        if builder == "text" and label is None and not str(text).strip():
+            continue  # a blank line, skipped by training too
+        yield (f"{file}:{index + first}" if name in (None, "line") else f"{file}:row {index + first}"), text, label
+
+
+def row_problem(text: Any, label: Any) -> tuple[str, str | None]:
+    """(kind, message) of what makes training refuse this row; message None for a good row."""
+    if text is None or not str(text).strip():
+        return "empty text", "empty text"
+    if label is None:
+        return "missing label", "missing label"
+    try:
+        label_to_id(label)
+    except ValueError as exc:
+        return "unknown label", str(exc)
+    return "", None
+
+
+def summarise_invalid(invalid: list[dict[str, Any]]) -> dict[str, Any]:
+    unknown: dict[str, int] = defaultdict(int)
+    by_problem: dict[str, int] = defaultdict(int)
+    for row in invalid:
+        by_problem[row["kind"]] += 1
+        if "label" in row:
+            unknown[row["label"]] += 1
+    return {
+        "count": len(invalid),
+        "by_problem": dict(by_problem),
+        "unknown_labels": dict(sorted(unknown.items(), key=lambda item: -item[1])),
+        "examples": invalid[:EXAMPLES],
+    }
+
+
+# ----- analysis --------------------------------------------------------------------------------
+
+
+def split_report(texts: list[str], labels: list[int], normalise: Callable[[str], str], max_tokens: int) -> dict:
+    normalised = [normalise(text) for text in texts]
+    lengths = [len(text.split()) for text in normalised]
+    classes = {name: 0 for name in LABELS}
+    for label in labels:
+        classes[LABELS[label]] += 1
+    return {
+        "rows": len(texts),
+        "classes": classes,
+        "empty_after_normalisation": sum(not text for text in normalised),
+        "very_long": sum(length > max_tokens for length in lengths),
+        "longest_tokens": max(lengths, default=0),
+        "exact_duplicates": duplicate_report(texts, texts, labels),
+        "normalised_duplicates": duplicate_report(normalised, texts, labels),
+    }
+
+
+def duplicate_report(keys: list[str], texts: list[str], labels: list[int]) -> dict[str, Any]:
+    """Groups of rows sharing a key (the text, or its normalised form), and which disagree on the label."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys):
+        if key:
+            groups[key].append(index)
+    repeated = [rows for rows in groups.values() if len(rows) > 1]
+    conflicting = [rows for rows in repeated if len({labels[i] for i in rows}) > 1]
+    return {
+        "groups": len(repeated),
+        "extra_rows": sum(len(rows) - 1 for rows in repeated),
+        "conflicting_groups": len(conflicting),
+        "conflicting_examples": [
+            {"text": texts[rows[0]], "labels": sorted({LABELS[labels[i]] for i in rows})}
+            for rows in conflicting[:EXAMPLES]
+        ],
+    }
+
+
+def leakage_report(
+    name_a: str,
+    split_a: tuple[list[str], list[int]],
+    name_b: str,
+    split_b: tuple[list[str], list[int]],
+    normalise: Callable[[str], str],
+) -> dict[str, Any]:
+    """Texts found in both splits: exactly, and after normalisation; and how many of those disagree on the label."""
+    exact = set(split_a[0]) & set(split_b[0])
+    labels_a, labels_b = _labels_by_key(split_a, normalise), _labels_by_key(split_b, normalise)
+    shared = sorted(set(labels_a) & set(labels_b))
+    conflicting = [key for key in shared if labels_a[key] != labels_b[key]]
+    return {
+        "splits": [name_a, name_b],
+        "exact_texts": len(exact),
+        "normalised_texts": len(shared),
+        "conflicting_labels": len(conflicting),
+        "examples": [
+            {
+                "text": key,
+                name_a: sorted(LABELS[i] for i in labels_a[key]),
+                name_b: sorted(LABELS[i] for i in labels_b[key]),
+            }
+            for key in shared[:EXAMPLES]
+        ],
+    }
+
+
+def _labels_by_key(split: tuple[list[str], list[int]], normalise: Callable[[str], str]) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = defaultdict(set)
+    for text, label in zip(*split, strict=True):
+        key = normalise(text)
+        if key:
+            found[key].add(label)
+    return found
+
+
+def problems(report: dict[str, Any]) -> list[str]:
+    """The findings that make `data check --strict` exit 1, one line each."""
+    found = []
+    if not report["training_reads_it"]:
+        found.append(f"training refuses this data: {report['training_error']}")
+    if report["invalid_rows"]["count"]:
+        found.append(f"{report['invalid_rows']['count']} invalid row(s) (labels outside the set, empty texts)")
+    for name, split in report["splits"].items():
+        conflicting = split["normalised_duplicates"]["conflicting_groups"]
+        if conflicting:
+            exact = split["exact_duplicates"]["conflicting_groups"]
+            found.append(f"{name}: {conflicting} duplicated text(s) with conflicting labels ({exact} exact)")
+    for pair in report["leakage"]:
+        if pair["normalised_texts"]:
+            a, b = pair["splits"]
+            found.append(
+                f"{a}/{b}: {pair['normalised_texts']} text(s) in both ({pair['exact_texts']} exact, "
+                f"{pair['conflicting_labels']} with different labels)"
+            )
+    return found
+
+
+def drop_shared_texts(splits: Any) -> tuple[Any, int]:
+    """The train split without rows whose normalised text also occurs in another split; and how many went."""
+    normalise = normaliser()
+    elsewhere = {normalise(text) for name, split in splits.items() if name != "train" for text in split["text"]}
+    keep = [i for i, text in enumerate(splits["train"]["text"]) if normalise(text) not in elsewhere]
+    return splits["train"].select(keep), len(splits["train"]) - len(keep)
+
+
+# ----- terminal --------------------------------------------------------------------------------
+
+
+def render_report(report: dict[str, Any], console: Any) -> None:
+    """Rich tables: rows per split and class, duplicates, leakage, invalid rows, then the verdict."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = Table(title=f"{escape(report['data'])}: rows per split and class")
+    for column in ("split", *LABELS, "total", "empty*", f">{report['max_tokens']} tokens"):
+        rows.add_column(column, justify="left" if column == "split" else "right")
+    for name, split in report["splits"].items():
+        rows.add_row(
+            name,
+            *[str(split["classes"][label]) for label in LABELS],
+            str(split["rows"]),
+            str(split["empty_after_normalisation"]),
+            str(split["very_long"]),
+        )
+    rows.caption = "empty*: nothing left after normalisation (the model reads one [UNK])"
+    console.print(rows)
+
+    duplicates = Table(title="duplicates within a split (extra rows / groups / with conflicting labels)")
+    for column in ("split", "exact", "normalised"):
+        duplicates.add_column(column, justify="left" if column == "split" else "right")
+    for name, split in report["splits"].items():
+        exact, normalised = split["exact_duplicates"], split["normalised_duplicates"]
+        duplicates.add_row(name, _dup_cell(exact), _dup_cell(normalised))
+    console.print(duplicates)
+
+    if report["leakage"]:
+        leakage = Table(title="texts shared between splits (leakage)")
+        for column in ("splits", "exact", "normalised", "different labels"):
+            leakage.add_column(column, justify="left" if column == "splits" else "right")
+        for pair in report["leakage"]:
+            style = "red" if pair["normalised_texts"] else ""
+            leakage.add_row(
+                " / ".join(pair["splits"]),
+                str(pair["exact_texts"]),
+                f"[{style}]{pair['normalised_texts']}[/]" if style else "0",
+                str(pair["conflicting_labels"]),
+            )
+        console.print(leakage)
+        for pair in report["leakage"]:
+            for example in pair["examples"]:
+                a, b = pair["splits"]
+                console.print(f"  [dim]{a} {example[a]} / {b} {example[b]}:[/dim] {escape(_short(example['text']))}")
+
+    for name, split in report["splits"].items():
+        for example in split["normalised_duplicates"]["conflicting_examples"]:
+            console.print(f"  [dim]{name} conflicting {example['labels']}:[/dim] {escape(_short(example['text']))}")
+
+    invalid = report["invalid_rows"]
+    if invalid["count"]:
+        table = Table(title=f"invalid rows ({invalid['count']}): training stops at the first")
+        table.add_column("where")
+        table.add_column("problem")
+        for row in invalid["examples"]:
+            table.add_row(escape(row["where"]), escape(row["problem"]))
+        console.print(table)
+        if invalid["unknown_labels"]:
+            shown = ", ".join(f"{escape(k)!r} x{v}" for k, v in list(invalid["unknown_labels"].items())[:10])
+            console.print(f"labels outside the set: {shown}")
+    if report["problems"]:
+        console.print("[bold red]problems:[/bold red]")
+        for line in report["problems"]:
+            console.print(f"  - {escape(line)}")
+    else:
+        console.print("[bold green]no problems found[/bold green]")
+
+
+def _dup_cell(found: dict[str, Any]) -> str:
+    cell = f"{found['extra_rows']} / {found['groups']} / {found['conflicting_groups']}"
+    return f"[red]{cell}[/red]" if found["conflicting_groups"] else cell
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
