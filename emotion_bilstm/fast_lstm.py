@@ -1,0 +1,154 @@
+"""Fast CPU inference for `EmotionBiLSTM`: the same probabilities as the `nn.LSTM` path, several times faster.
+
+Three things make it fast:
+- The LSTM's input projection `embedding @ W_ih^T + b_ih + b_hh` depends only on the token id, so it
+  is computed once per vocabulary entry (both directions, one table) and each token costs a row
+  lookup instead of a matrix product. Only the recurrent product `h @ W_hh^T` is left per step.
+- Both directions run in one batched product per time step, over rows sorted by length (longest
+  first), so the active rows are always a prefix that shrinks as short texts end (like packing,
+  without building packed sequences). The backward direction reads each text reversed within its
+  own length, which needs no re-alignment for max/mean pooling and gives the final states for `last`.
+- Gates are reordered to (input, forget, output, cell) at load time so that one `sigmoid_` covers a
+  contiguous slice; all per-step work is in place, into preallocated buffers.
+
+`nn.LSTM` stays the reference (training uses it, and tests check that both agree). Models this path
+does not cover (more than one layer, extra modules, a non-CPU device) return None from `fast_path`
+and keep using the reference path.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .tokenizer import PAD_ID
+
+# The modules `EmotionBiLSTM` is made of; anything else (say, extra per-token features) means the
+# model computes something this path does not know about, so it must use the reference path.
+KNOWN_MODULES = {"embedding", "embedding_dropout", "lstm", "dropout", "classifier"}
+
+
+def unsupported_reason(model: nn.Module) -> str | None:
+    """Why `model` cannot use the fast path, or None when it can."""
+    names = {name for name, _ in model.named_children()}
+    if not names <= KNOWN_MODULES:
+        return f"unknown modules {sorted(names - KNOWN_MODULES)}"
+    lstm = model.lstm
+    if not isinstance(lstm, nn.LSTM) or lstm.num_layers != 1 or not lstm.bidirectional or not lstm.bias:
+        return "only one-layer bidirectional LSTMs with biases"
+    if getattr(lstm, "proj_size", 0):
+        return "LSTM projections"
+    if not isinstance(model.embedding, nn.Embedding) or not isinstance(model.classifier, nn.Linear):
+        return "unexpected embedding or classifier type"
+    if model.embedding.weight.device.type != "cpu":
+        return "the fast path is for CPU inference"
+    if model.pooling not in ("max", "mean", "last", "maxmean"):
+        return f"pooling {model.pooling!r}"
+    return None
+
+
+def _reorder_gates(tensor: torch.Tensor) -> torch.Tensor:
+    """PyTorch's gate order (i, f, g, o) -> (i, f, o, g): the three sigmoid gates become contiguous."""
+    i, f, g, o = tensor.chunk(4, dim=0)
+    return torch.cat([i, f, o, g], dim=0)
+
+
+class FastBiLSTM:
+    """A frozen, inference-only copy of a one-layer `EmotionBiLSTM`'s computation."""
+
+    def __init__(self, model: nn.Module) -> None:
+        lstm = model.lstm
+        self.hidden_size = lstm.hidden_size
+        self.pooling = model.pooling
+        self.temperature = float(model.temperature)
+        with torch.no_grad():
+            embedding = model.embedding.weight.float()
+            tables, recurrent = [], []
+            for suffix in ("_l0", "_l0_reverse"):
+                w_ih = _reorder_gates(getattr(lstm, "weight_ih" + suffix).float())
+                bias = _reorder_gates((getattr(lstm, "bias_ih" + suffix) + getattr(lstm, "bias_hh" + suffix)).float())
+                tables.append(torch.addmm(bias, embedding, w_ih.T))
+                recurrent.append(_reorder_gates(getattr(lstm, "weight_hh" + suffix).float()).T)
+            self.vocab_size = embedding.shape[0]
+            # Rows 0..V-1: forward direction; V..2V-1: backward. One index_select fetches both.
+            self.input_table = torch.cat(tables).contiguous()
+            self.recurrent_weight = torch.stack(recurrent).contiguous()  # (2, H, 4H)
+            self.classifier_weight = model.classifier.weight.float().T.contiguous()
+            self.classifier_bias = model.classifier.bias.float().clone()
+
+    def logits(self, rows: list[list[int]]) -> torch.Tensor:
+        """Logits (before temperature) for token id lists sorted by length, longest first, none empty."""
+        hidden = self.hidden_size
+        batch = len(rows)
+        lengths = torch.tensor([len(row) for row in rows], dtype=torch.long)
+        steps = int(lengths[0])
+        positions = torch.arange(steps)
+        mask = positions[None, :] < lengths[:, None]
+        forward_ids = torch.full((batch, steps), PAD_ID, dtype=torch.long)
+        forward_ids[mask] = torch.tensor([token for row in rows for token in row], dtype=torch.long)
+        # The backward direction reads row b as ids[L_b - 1], ..., ids[0]: a forward pass over this.
+        backward_ids = forward_ids.gather(1, (lengths[:, None] - 1 - positions[None, :]).clamp(min=0))
+        index = torch.stack([forward_ids.T, backward_ids.T + self.vocab_size], dim=1)  # (T, 2, B), time-major
+        active_counts = mask.sum(dim=0).tolist()  # rows still running at each step: a shrinking prefix
+
+        h = torch.zeros(2, batch, hidden)
+        c = torch.zeros(2, batch, hidden)
+        final_h = torch.empty(2, batch, hidden) if self.pooling == "last" else None
+        maxed = torch.full((2, batch, hidden), float("-inf")) if self.pooling in ("max", "maxmean") else None
+        summed = torch.zeros(2, batch, hidden) if self.pooling in ("mean", "maxmean") else None
+        for step in range(steps):
+            n = active_counts[step]
+            if n < h.shape[1]:  # rows n.. have ended: keep the running state contiguous for the product
+                if final_h is not None:
+                    final_h[:, n : h.shape[1]] = h[:, n:]
+                h, c = h[:, :n].contiguous(), c[:, :n].contiguous()
+            # Gathering each step's rows just before use keeps them in cache and skips padding.
+            gates = self.input_table.index_select(0, index[step, :, :n].reshape(-1)).view(2, n, 4 * hidden)
+            gates.baddbmm_(h, self.recurrent_weight)
+            gates[..., : 3 * hidden].sigmoid_()
+            cell_input = gates[..., 3 * hidden :].tanh_()
+            c.mul_(gates[..., hidden : 2 * hidden]).addcmul_(gates[..., :hidden], cell_input)
+            torch.mul(gates[..., 2 * hidden : 3 * hidden], c.tanh(), out=h)
+            if maxed is not None:
+                torch.maximum(maxed[:, :n], h, out=maxed[:, :n])
+            if summed is not None:
+                summed[:, :n] += h
+        if final_h is not None:
+            final_h[:, : h.shape[1]] = h
+        parts = []  # each (2, B, H) becomes (B, 2H) = [forward | backward], as nn.LSTM lays them out
+        if maxed is not None:
+            parts.append(maxed)
+        if summed is not None:
+            parts.append(summed / lengths[None, :, None].float())
+        if self.pooling == "last":
+            parts.append(final_h)
+        features = torch.cat([part.permute(1, 0, 2).reshape(batch, 2 * hidden) for part in parts], dim=1)
+        return torch.addmm(self.classifier_bias, features, self.classifier_weight)
+
+    def predict_proba(self, ids: list[list[int]], num_labels: int, batch_size: int = 512) -> torch.Tensor:
+        """Probabilities in input order for token id lists (each at least one id long)."""
+        probs = torch.empty(len(ids), num_labels)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                logits = self.logits([ids[i] for i in rows])
+                probs[torch.tensor(rows)] = torch.softmax(logits / self.temperature, dim=-1)
+        return probs
+
+
+def _weights_key(model: nn.Module) -> tuple:
+    """Changes whenever a parameter is replaced or modified in place (optimizer steps, load_state_dict)."""
+    return (*((id(p), p._version) for p in model.parameters()), float(model.temperature))
+
+
+def fast_path(model: nn.Module) -> FastBiLSTM | None:
+    """The model's fast inference engine, built once and rebuilt only when its weights change."""
+    if unsupported_reason(model) is not None:
+        return None
+    key = _weights_key(model)
+    cached = model.__dict__.get("_fast_lstm")
+    if cached is None or cached[0] != key:
+        cached = (key, FastBiLSTM(model))
+        model.__dict__["_fast_lstm"] = cached
+    return cached[1]

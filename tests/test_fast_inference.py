@@ -1,0 +1,137 @@
+"""The fast inference path (fast_lstm.py, fast_tokenize.py) gives the reference path's numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import synthetic_examples
+
+from emotion_bilstm.fast_lstm import fast_path, unsupported_reason
+from emotion_bilstm.fast_tokenize import NORMALIZER_FINGERPRINT, normalizer_fingerprint, word_lookup_for
+from emotion_bilstm.model import POOLINGS, EmotionBiLSTM
+from emotion_bilstm.tokenizer import build_normalizer, encode_batch, train_tokenizer
+
+TRAIN_TEXTS = [text for text, _ in synthetic_examples(300, seed=3)]
+# Odd lengths from 1 to 41 words, an empty text, punctuation and capitals (the Rust tokenizer's path),
+# unknown words, and a text longer than max_length tokens.
+PROBE_TEXTS = [" ".join(TRAIN_TEXTS[i % len(TRAIN_TEXTS)].split()[: 1 + i % 9] * (1 + i % 5)) for i in range(37)] + [
+    "",
+    "   ",
+    "I feel SO terrified!!! @bob https://t.co/x",
+    "zzyzx qwerty unknownword",
+    "i am sooooo glad",
+    "caf\u00e9 na\u00efve \u2019tis",
+    "word " * 200,
+]
+
+
+def random_model(pooling: str, max_length: int = 64, seed: int = 0) -> EmotionBiLSTM:
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer(TRAIN_TEXTS, max_length=max_length)
+    model = EmotionBiLSTM(
+        vocab_size=tokenizer.get_vocab_size(), embedding_dim=24, hidden_size=20, pooling=pooling, max_length=max_length
+    )
+    with torch.no_grad():  # spread the weights so that the gates saturate sometimes, as trained ones do
+        for parameter in model.parameters():
+            parameter.mul_(3.0)
+    model.tokenizer = tokenizer
+    return model.eval()
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("batch_size", [1, 5, 512])
+def test_fast_path_equals_reference(pooling: str, batch_size: int) -> None:
+    model = random_model(pooling)
+    assert fast_path(model) is not None, unsupported_reason(model)
+    fast = model.predict_proba(PROBE_TEXTS, batch_size=batch_size)
+    reference = model.predict_proba(PROBE_TEXTS, batch_size=batch_size, fast=False)
+    torch.testing.assert_close(fast, reference, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(reference[0], reference[1])  # the check is not vacuous: rows differ
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_batch_of_one_and_empty_text(pooling: str) -> None:
+    model = random_model(pooling)
+    for texts in (["i feel glad"], [""], ["a"]):
+        fast, reference = model.predict_proba(texts), model.predict_proba(texts, fast=False)
+        torch.testing.assert_close(fast, reference, atol=1e-5, rtol=0)
+
+
+def test_temperature_is_applied() -> None:
+    model = random_model("max")
+    model.temperature = 2.5
+    torch.testing.assert_close(
+        model.predict_proba(PROBE_TEXTS), model.predict_proba(PROBE_TEXTS, fast=False), atol=1e-5, rtol=0
+    )
+
+
+def test_cache_follows_weight_changes() -> None:
+    model = random_model("max")
+    before = model.predict_proba(PROBE_TEXTS)
+    with torch.no_grad():
+        model.lstm.weight_hh_l0.mul_(0.5)  # in place, as an optimizer step would
+    after = model.predict_proba(PROBE_TEXTS)
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, model.predict_proba(PROBE_TEXTS, fast=False), atol=1e-5, rtol=0)
+
+
+def test_unsupported_models_use_the_reference_path() -> None:
+    tokenizer = train_tokenizer(TRAIN_TEXTS)
+    model = EmotionBiLSTM(vocab_size=tokenizer.get_vocab_size(), embedding_dim=8, hidden_size=6, num_layers=2)
+    model.tokenizer = tokenizer
+    model.eval()
+    assert fast_path(model) is None and "one-layer" in unsupported_reason(model)
+    probs = model.predict_proba(PROBE_TEXTS)
+    torch.testing.assert_close(probs.sum(dim=1), torch.ones(len(PROBE_TEXTS)))
+
+
+def test_word_lookup_gives_the_rust_tokenizers_ids() -> None:
+    tokenizer = train_tokenizer(TRAIN_TEXTS, max_length=16)
+    lookup = word_lookup_for(tokenizer)
+    assert lookup is not None
+    texts = [*PROBE_TEXTS, "i feel glad\ttoday", "trailing space ", "numbers 2024 and 7", "aa bbb cccc"]
+    assert lookup.encode(texts) == encode_batch(tokenizer, texts)
+
+
+def test_word_lookup_refuses_a_different_normalizer() -> None:
+    from tokenizers import normalizers
+
+    tokenizer = train_tokenizer(TRAIN_TEXTS)
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Lowercase()])
+    assert word_lookup_for(tokenizer) is None
+
+
+def test_normalizer_fingerprint_is_pinned() -> None:
+    """If this fails, the normaliser changed: check that clean lower-case text is still left unchanged by
+    every rule (see fast_tokenize.py), then update NORMALIZER_FINGERPRINT."""
+    from tokenizers import Tokenizer, models
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tokenizer.normalizer = build_normalizer()
+    assert normalizer_fingerprint(json.loads(tokenizer.to_str())["normalizer"]) == NORMALIZER_FINGERPRINT
+
+
+def test_jsonl_output_matches_json_dumps(tmp_path) -> None:
+    from emotion_bilstm.inference import classify_file
+
+    model = random_model("max")
+    source = tmp_path / "in.txt"
+    source.write_text("i feel glad\n\ncaf\u00e9 \u201cquoted\u201d \\ back\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    classify_file(model, source, output, "jsonl")
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert line == json.dumps(json.loads(line), ensure_ascii=False)
+    assert "caf\u00e9" in lines[2]
+
+
+def test_cli_import_does_not_import_torch() -> None:
+    heavy = "('torch', 'datasets', 'accelerate', 'huggingface_hub')"
+    code = f"import sys, emotion_bilstm.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
