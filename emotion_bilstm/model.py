@@ -221,6 +221,9 @@ class EmotionBiLSTM(
         self._save_dtype = dtype
         try:
             super().save_pretrained(staging, config=config or self.config, **kwargs)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris
+            raise
         finally:
             self._save_dtype = None
         replace_folder(staging, target)
@@ -325,6 +328,7 @@ class EmotionBiLSTM(
         except (SafetensorError, OSError, ValueError) as exc:
             raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({_first_line(exc)})") from None
         model = cls(**init_args)
+        _check_weights(model_id, state, model.state_dict())
         try:
             # load_state_dict copies into the float32 parameters, so float16 files load as float32.
             model.load_state_dict(state, strict=True)
@@ -385,7 +389,9 @@ def validate_config(model_id: str, config: Any) -> dict[str, Any]:
         raise ModelLoadError(f"{model_id}: config.json pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}")
     id2label = args["id2label"]
     if id2label is not None and (
-        not isinstance(id2label, dict) or {int(k) for k in id2label} != set(range(NUM_LABELS))
+        not isinstance(id2label, dict)
+        or not all(str(k).isdigit() for k in id2label)
+        or {int(k) for k in id2label} != set(range(NUM_LABELS))
     ):
         raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{NUM_LABELS - 1} to names")
     e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
@@ -409,6 +415,23 @@ def replace_folder(staging: Path, target: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
+def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    """Name the first tensor that is missing, extra, misshapen or not finite (safetensors has no checksum)."""
+    for name, tensor in expected.items():
+        if name not in state:
+            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} lacks the tensor {name}")
+        if tuple(state[name].shape) != tuple(tensor.shape):
+            raise ModelLoadError(
+                f"{model_id}: {WEIGHTS_NAME} has {name} of shape {tuple(state[name].shape)} but config.json "
+                f"implies {tuple(tensor.shape)}"
+            )
+        if state[name].is_floating_point() and not bool(torch.isfinite(state[name]).all()):
+            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds NaN or infinite values in {name} (corrupt)")
+    extra = sorted(set(state) - set(expected))
+    if extra:
+        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds unexpected tensors ({', '.join(extra[:3])})")
+
+
 def _check_local_folder(folder: Path) -> None:
     names = {p.name for p in folder.iterdir()}
     if WEIGHTS_NAME not in names:
@@ -423,6 +446,12 @@ def _check_local_folder(folder: Path) -> None:
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
     if TOKENIZER_NAME not in names:
         raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
+    try:  # checked here because the Hub mixin reads config.json before our validation runs
+        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
 
 
 def _read_training_summary(fetch: Any) -> dict[str, Any] | None:
