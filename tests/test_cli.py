@@ -1,0 +1,139 @@
+"""The CLI through typer's CliRunner (fast, in-process) and as a real subprocess (stdin, exit codes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from clitools import assert_one_line_error, run_cli
+from typer.testing import CliRunner
+
+from emotion_bilstm.cli import app
+from emotion_bilstm.labels import LABELS
+
+LINES = ["i feel so terrified tonight", "", "what a glad and cheerful week", "   ", "so furious at my friend"]
+INPUT = "\n".join(LINES) + "\n"
+SMALL_TRAINING = [
+    "--epochs",
+    "2",
+    "--embedding-dim",
+    "16",
+    "--hidden-size",
+    "16",
+    "--lr",
+    "0.01",
+    "--cpu",
+    "--no-progress",
+]
+
+
+def test_help_teaches_with_examples() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("train", "evaluate", "classify", "predict"):
+        assert command in result.stdout
+    classify_help = CliRunner().invoke(app, ["classify", "--help"])
+    assert "emo-cli classify tweets.txt" in classify_help.stdout
+
+
+def test_classify_jsonl_keeps_line_alignment(trained_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text(INPUT)
+    result = CliRunner().invoke(
+        app, ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir), "-f", "jsonl"]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["text"] for row in rows] == LINES
+    assert [row["label"] for row in rows] == ["fear", None, "joy", None, "anger"]
+    assert rows[1] == {"text": "", "label": None, "score": None, "scores": {}}
+    assert all(set(row) == {"text", "label", "score", "scores"} for row in rows)
+
+
+def test_classify_csv_and_table_and_top_k(trained_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text(INPUT)
+    args = ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir)]
+    as_csv = CliRunner().invoke(app, [*args, "-f", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [row["line"] for row in rows] == ["1", "2", "3", "4", "5"]
+    assert [row["label"] for row in rows] == ["fear", "", "joy", "", "anger"]
+    assert set(LABELS) <= set(rows[0])
+    table = CliRunner().invoke(app, [*args, "-f", "table"])
+    assert table.exit_code == 0 and "fear" in table.stdout and "anger" in table.stdout
+    top1 = CliRunner().invoke(app, [*args, "-f", "jsonl", "--top-k", "1"])
+    assert all(len(json.loads(line)["scores"]) <= 1 for line in top1.stdout.splitlines())
+
+
+def test_classify_output_file_is_written_and_reported(trained_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text(INPUT)
+    output = tmp_path / "preds.jsonl"
+    result = CliRunner().invoke(
+        app, ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir), "-f", "jsonl", "-o", str(output)]
+    )
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert len(output.read_text().splitlines()) == len(LINES)
+    assert "wrote 5 line(s)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "preds.jsonl"]
+
+
+def test_predict_json(trained_model_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["predict", "i am thrilled and delighted", "so furious", "-m", str(trained_model_dir), "--json"]
+    )
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["label"] for row in rows] == ["joy", "anger"]
+    assert all(len(row["scores"]) == 3 for row in rows)  # --top-k 3 by default
+
+
+def test_evaluate_json_has_the_promised_keys(trained_model_dir: Path, tiny_dataset: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["evaluate", "-m", str(trained_model_dir), "--data", str(tiny_dataset / "validation.txt"), "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert {"accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "n"} <= set(metrics)
+    assert metrics["n"] == 120 and metrics["accuracy"] > 0.8
+    table = CliRunner().invoke(app, ["evaluate", "-m", str(trained_model_dir), "--data", str(tiny_dataset)])
+    assert table.exit_code == 0 and "macro-F1" in table.stdout and "confusion" in table.stdout
+
+
+def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
+    output = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", "--data", str(tiny_dataset), "--output-dir", str(output), *SMALL_TRAINING],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "saved" in result.stderr and "validation accuracy" in result.stderr
+    assert result.stdout == ""
+    assert json.loads((output / "metrics.json").read_text())["epochs_run"] == 2
+
+
+# ----- as a subprocess: the real entry point, stdin, exit codes ----------------------------------
+
+
+def test_subprocess_classify_from_stdin(trained_model_dir: Path) -> None:
+    result = run_cli("classify", "-", "--model", str(trained_model_dir), "--format", "jsonl", input=INPUT.encode())
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(rows) == len(LINES)
+    assert [row["label"] is None for row in rows] == [False, True, False, True, False]
+    assert result.stderr.decode().strip() == ""  # nothing to report: no notes, no progress off a terminal
+
+
+def test_subprocess_default_format_off_a_terminal_is_jsonl(trained_model_dir: Path) -> None:
+    result = run_cli("classify", "-", "--model", str(trained_model_dir), input=b"i feel so terrified\n")
+    assert json.loads(result.stdout)["label"] == "fear"
+
+
+def test_subprocess_error_exit_codes(trained_model_dir: Path, tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("classify", str(tmp_path / "none.txt"), "-m", str(trained_model_dir)), "none.txt")
+    assert_one_line_error(run_cli("predict", "hi", "-m", str(tmp_path / "no-model")), "no-model")
+    assert_one_line_error(
+        run_cli("evaluate", "--data", str(tmp_path / "none"), "-m", str(trained_model_dir)), "no such file or folder"
+    )
+    usage = run_cli("classify", "x.txt", "--top-k", "9")  # click's usage errors are exit 2 too
+    assert usage.returncode == 2 and b"Traceback" not in usage.stderr
