@@ -147,10 +147,13 @@ def summary_figures(report: dict[str, Any]) -> dict[str, Any]:
     return {key: report[key] for key in keys}
 
 
-def save_calibrated(model: Any, folder: str | os.PathLike, report: dict[str, Any], log: Callable[[str], None]) -> None:
+def save_calibrated(
+    model: Any, folder: str | os.PathLike, report: dict[str, Any], log: Callable[[str], None], dtype: Any = None
+) -> None:
     """Save the model folder (atomically) with the figures in metrics.json, then its reliability diagram.
 
-    Files in an existing folder that the model does not write itself are carried over.
+    Files in an existing folder that the model does not write itself are carried over; `dtype` is
+    the precision the weights are stored in (None: float32).
     """
     folder = Path(folder)
     summary = dict(model.training_summary or {})
@@ -170,7 +173,7 @@ def save_calibrated(model: Any, folder: str | os.PathLike, report: dict[str, Any
             for item in folder.iterdir():
                 if item.is_file() and item.name not in generated:
                     shutil.copy2(item, keep)
-        model.save_pretrained(folder)
+        model.save_pretrained(folder, dtype=dtype)
         if keep:
             for item in Path(keep).iterdir():
                 os.replace(item, folder / item.name)
@@ -254,8 +257,21 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
         except ValueError:
             log(f"{folder / 'metrics.json'} is not valid JSON; writing a new one with the calibration only")
     report = calibrate(model, dataset["text"], dataset["label"], split=split)
-    save_calibrated(model, folder, report, log)
+    save_calibrated(model, folder, report, log, dtype=stored_dtype(folder / "model.safetensors"))
     return report
+
+
+def stored_dtype(weights: Path) -> Any:
+    """The floating-point dtype the weights file holds, so that a float16 model stays float16 when rewritten."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="pt") as handle:
+        for name in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)
+            tensor = handle.get_slice(name)
+            dtype = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}.get(tensor.get_dtype())
+            if dtype is not None:
+                return dtype
+    return None
 
 
 def calibrate_after_training(
