@@ -24,6 +24,9 @@ demo: install  ## classify a few hand-written texts with the model shipped in th
 test: install
 	$(PY) -m pytest
 
+wheel-check: install  ## build the wheel, install only it (after torch) in a fresh venv, classify offline elsewhere
+	.ci/wheel-check.sh $(PY) "$(TORCH_SPEC)"
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
