@@ -301,6 +301,7 @@ def train(
     Runs unchanged on a CPU, a GPU, or several processes:\n
     [bold]emo-cli train --data ../shared/data/emotion --output-dir runs/emo[/bold]\n
     [bold]accelerate launch --num_processes 2 -m emotion_bilstm train --data DIR --output-dir runs/emo[/bold]
+    (on CPUs: [bold]accelerate launch --multi_gpu --num_processes 2 -m emotion_bilstm train --cpu ...[/bold])
     """
     from .training import TrainConfig
     from .training import train as run_training
