@@ -196,6 +196,11 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     assert "## Robustness" in text and "| perturbed validation / drop | 5.4 |" in text
     assert "| heldout model / perturbed validation / drop | 6.1 |" in text and "| handwritten n | 60 |" in text
     assert "trained on: train + validation" in text and "Note: validation figures come from the train-only run" in text
+    card = build_model_card(model, folder=trained_model_dir)
+    assert {r.metric_name for r in card.data.eval_results} == {
+        "Accuracy (train-only run, same recipe and seed)",
+        "Macro F1 (train-only run, same recipe and seed)",
+    }
 
 
 def test_card_without_a_training_run_states_no_results(trained_model_dir: Path) -> None:
