@@ -3,8 +3,9 @@
 The Hub is unreachable in tests, so a repo id round trip is tested by building the cache by hand:
 
     HF_HUB_CACHE/models--OWNER--NAME/
+        blobs/<sha256 of content>    (each file's bytes, content-addressed)
         refs/main                    (holds the commit sha)
-        snapshots/<sha>/config.json  (the files, as the Hub would have served them)
+        snapshots/<sha>/config.json  (relative symlinks to the blobs, as huggingface_hub makes them)
 
 With `HF_HUB_OFFLINE=1` and `HF_HUB_CACHE` pointed there, `from_pretrained("OWNER/NAME")` resolves
 through huggingface_hub's own cache lookup exactly as after a real download.
@@ -13,6 +14,7 @@ through huggingface_hub's own cache lookup exactly as after a real download.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -29,8 +31,11 @@ def lay_out_hub_cache(cache_dir: Path, repo_id: str, files: Path | dict[str, byt
     snapshot = repo_folder / "snapshots" / sha
     shutil.rmtree(snapshot, ignore_errors=True)
     snapshot.mkdir(parents=True)
+    (repo_folder / "blobs").mkdir(exist_ok=True)
     for name, content in files.items():
-        (snapshot / name).write_bytes(content)
+        blob = repo_folder / "blobs" / hashlib.sha256(content).hexdigest()
+        blob.write_bytes(content)
+        (snapshot / name).symlink_to(os.path.relpath(blob, snapshot))
     (repo_folder / "refs").mkdir(exist_ok=True)
     (repo_folder / "refs" / revision).write_text(sha)
     return snapshot
