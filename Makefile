@@ -38,5 +38,9 @@ format: install
 train: install  ## train with default settings on the split data
 	$(CLI) train --data $(DATA) --output-dir runs/emo
 
+bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/bench.py --data $(DATA)
+
 clean:
 	rm -rf runs dist build .pytest_cache .ruff_cache
