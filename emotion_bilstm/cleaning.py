@@ -1,0 +1,39 @@
+"""Training-set hygiene: duplicated texts, and folding validation into train for a release.
+
+dair-ai/emotion's train split holds 30 texts twice with two different labels, and 5 validation
+texts also occur in train (each with a different label there). A text with two gold labels
+teaches nothing but noise, so `drop_conflicting` removes every copy of such a text and keeps one
+copy of texts repeated with the same label.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+
+def drop_conflicting(split: Dataset) -> tuple[Dataset, int]:
+    """`split` without texts that carry more than one label, and without repeated rows.
+
+    Returns the cleaned split and how many rows were removed.
+    """
+    labels_of: dict[str, set[int]] = defaultdict(set)
+    for text, label in zip(split["text"], split["label"], strict=True):
+        labels_of[text].add(label)
+    seen: set[str] = set()
+    keep: list[int] = []
+    for index, text in enumerate(split["text"]):
+        if len(labels_of[text]) == 1 and text not in seen:
+            seen.add(text)
+            keep.append(index)
+    return split.select(keep), len(split) - len(keep)
+
+
+def with_validation(train: Dataset, validation: Dataset) -> Dataset:
+    """Train and validation as one training split (for a release whose settings are already fixed)."""
+    from datasets import concatenate_datasets
+
+    return concatenate_datasets([train, validation.cast(train.features)])

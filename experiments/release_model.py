@@ -1,0 +1,113 @@
+"""Train the default model shipped in emotion_bilstm/pretrained/ (run by `make release-model`).
+
+The recipe is `TrainConfig`'s defaults, chosen on the validation split (experiments/RESULTS.md).
+Two runs with the same fixed seed:
+  1. train split only, keeping the last epoch: honest held-out figures for this recipe and seed;
+  2. train + validation for the same fixed number of epochs: the model that ships.
+Weights are stored as float16 when that changes no prediction on validation, its perturbed copy
+and the hand-written set; otherwise as float32. metrics.json gets run 1's validation figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
+from emotion_bilstm.robustness import accuracy, perturb_all, perturbed_drop, read_handwritten
+from emotion_bilstm.training import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDWRITTEN = ROOT / "tests" / "data" / "handwritten.tsv"
+SEED = 42
+
+
+def read_split(path: Path) -> tuple[list[str], list[str]]:
+    rows = [line.rsplit(";", 1) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def robustness(model: EmotionBiLSTM, data: Path) -> dict:
+    texts, labels = read_split(data / "validation.txt")
+    hand_texts, hand_labels = read_handwritten(HANDWRITTEN)
+    return {
+        "perturbed_validation": perturbed_drop(model, texts, labels),
+        "handwritten_accuracy": round(accuracy(model, hand_texts, hand_labels), 4),
+        "handwritten_n": len(hand_texts),
+    }
+
+
+def same_predictions(a: EmotionBiLSTM, b: EmotionBiLSTM, texts: list[str]) -> bool:
+    return bool(torch.equal(a.predict_proba(texts).argmax(-1), b.predict_proba(texts).argmax(-1)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "emotion"))
+    parser.add_argument("--output-dir", default=str(default_model_dir()))
+    parser.add_argument("--work-dir", default=str(ROOT / "runs" / "release"))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    data, work = Path(args.data), Path(args.work_dir)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f}s] {message}", file=sys.stderr, flush=True)
+
+    log("run 1/2: train split only, for held-out validation figures")
+    # the last epoch, as in run 2, so these figures describe the weights that ship
+    heldout_config = TrainConfig(data=str(data), output_dir=str(work / "heldout"), seed=SEED, keep_last=True)
+    heldout_summary = train(heldout_config, log=log)
+    heldout = EmotionBiLSTM.from_pretrained(work / "heldout")
+    heldout_robustness = robustness(heldout, data)
+
+    log(f"run 2/2: train + validation for exactly {heldout_config.epochs} epochs (the release)")
+    release_config = TrainConfig(data=str(data), output_dir=str(work / "full"), seed=SEED, train_on_validation=True)
+    release_summary = train(release_config, log=log)
+    release = EmotionBiLSTM.from_pretrained(work / "full")
+
+    texts, _ = read_split(data / "validation.txt")
+    hand_texts, _ = read_handwritten(HANDWRITTEN)
+    check_texts = texts + perturb_all(texts) + hand_texts
+    with tempfile.TemporaryDirectory() as scratch:
+        release.save_pretrained(scratch, dtype=torch.float16)
+        half = EmotionBiLSTM.from_pretrained(scratch)
+        use_half = same_predictions(release, half, check_texts)
+    log(f"float16 weights {'change no prediction: storing float16' if use_half else 'change predictions: float32'}")
+
+    release.training_summary = {
+        **release_summary,
+        # the release saw validation in training: the figures shown are run 1's, same recipe and seed
+        "validation": heldout_summary["validation"],
+        "validation_note": (
+            "validation figures are from the same recipe and seed trained on the train split only; "
+            "the released weights were then trained on train + validation for the same number of epochs"
+        ),
+        "trained_on": "train + validation",
+        "heldout_run": {
+            "best_epoch": heldout_summary["best_epoch"],
+            "history": heldout_summary["history"],
+            "train_seconds": heldout_summary["train_seconds"],
+        },
+        "robustness": robustness(release, data) | {"heldout_model": heldout_robustness},
+        "stored_dtype": "float16" if use_half else "float32",
+        "release_seconds": round(time.perf_counter() - started, 1),
+    }
+    release.save_pretrained(args.output_dir, dtype=torch.float16 if use_half else None)
+    shutil.rmtree(work / "full.checkpoints", ignore_errors=True)
+    shutil.rmtree(work / "heldout.checkpoints", ignore_errors=True)
+    size = sum(f.stat().st_size for f in Path(args.output_dir).iterdir())
+    log(f"saved the default model to {args.output_dir} ({size / 1e6:.1f} MB)")
+    print(json.dumps({"validation": {k: heldout_summary["validation"][k] for k in ("accuracy", "macro_f1")}}))
+
+
+if __name__ == "__main__":
+    main()
