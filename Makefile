@@ -38,6 +38,9 @@ format: install
 train: install  ## train with default settings on the split data
 	$(CLI) train --data $(DATA) --output-dir runs/emo
 
+release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, ~5 min on 2 idle cores)
+	$(PY) experiments/release_model.py --data $(DATA)
+
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/bench.py --data $(DATA)

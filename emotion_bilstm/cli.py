@@ -255,7 +255,7 @@ def train(
     dataset_config: Annotated[
         str, typer.Option("--config", help="Hub dataset configuration: split or unsplit.")
     ] = "split",
-    epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 12,
+    epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
     weight_decay: Annotated[float, typer.Option(min=0.0)] = 0.01,
@@ -290,6 +290,26 @@ def train(
         typer.Option(help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model."),
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run from its last checkpoint.")] = False,
+    drop_conflicting: Annotated[
+        bool,
+        typer.Option(
+            "--drop-conflicting/--keep-conflicting",
+            help="Drop training texts that carry two different labels (all copies) and repeated rows.",
+        ),
+    ] = True,
+    word_dropout: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="Chance a training token is replaced by [UNK].")
+    ] = 0.0,
+    ema_decay: Annotated[
+        float, typer.Option(min=0.0, max=0.99999, help="Above 0: keep and save a moving average of the weights.")
+    ] = 0.0,
+    train_on_validation: Annotated[
+        bool,
+        typer.Option(
+            "--train-on-validation",
+            help="Also train on validation, for exactly --epochs, keeping the last epoch (for a final release).",
+        ),
+    ] = False,
     dedupe: Annotated[
         bool,
         typer.Option("--dedupe", help="Drop training texts also in validation/test (normalised match); says how many."),
@@ -334,6 +354,10 @@ def train(
         cpu=cpu,
         resume=resume,
         dedupe=dedupe,
+        drop_conflicting=drop_conflicting,
+        word_dropout=word_dropout,
+        ema_decay=ema_decay,
+        train_on_validation=train_on_validation,
     )
     summary = run_training(config, log=lambda m: err.print(escape(m)), show_progress=progress)
     from accelerate import PartialState

@@ -8,6 +8,7 @@ with `save_pretrained` into the output folder, which is replaced atomically each
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -22,12 +23,14 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .averaging import WeightAverage
+from .cleaning import drop_conflicting, with_validation
 from .data import load_splits
 from .errors import EmotionBiLSTMError
 from .labels import LABELS, NUM_LABELS
 from .metrics import classification_metrics
 from .model import EmotionBiLSTM, pad_batch
-from .tokenizer import encode_batch, train_tokenizer
+from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
 
 
 @dataclass
@@ -38,7 +41,7 @@ class TrainConfig:
     output_dir: str
     dataset_config: str = "split"
     checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
-    epochs: int = 12
+    epochs: int = 6  # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
     batch_size: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 0.01
@@ -62,6 +65,11 @@ class TrainConfig:
     mixed_precision: str = "auto"
     cpu: bool = False
     resume: bool = False
+    word_dropout: float = 0.0  # chance a training token becomes [UNK]: teaches [UNK] for words never seen
+    ema_decay: float = 0.0  # above 0: evaluate and keep an exponential moving average of the weights
+    drop_conflicting: bool = True  # drop texts labelled twice with different labels (and repeats) from train
+    train_on_validation: bool = False  # release: fit train + validation for exactly `epochs`, keep the last
+    keep_last: bool = False  # keep the last epoch's weights, not the best validation epoch's (implied by the above)
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
 
     def checkpoint_path(self) -> Path:
@@ -176,6 +184,12 @@ def train(
         splits["train"], removed = drop_shared_texts(splits)
         others = ", ".join(name for name in splits if name != "train")
         say(f"--dedupe: dropped {removed} training row(s) whose normalised text is also in {others}")
+    if config.train_on_validation:
+        splits["train"] = with_validation(splits["train"], splits["validation"])
+        say("training on train + validation: validation figures below are on seen data")
+    if config.drop_conflicting:
+        splits["train"], removed = drop_conflicting(splits["train"])
+        say(f"dropped {removed} repeated or conflicting training rows")
     checkpoint_dir = config.checkpoint_path()
     state_file = checkpoint_dir / "train_state.json"
     if config.resume and not state_file.exists():
@@ -211,6 +225,8 @@ def train(
     )
     loss_fn = loss_fn.to(accelerator.device)
 
+    # the average restarts from the resumed weights: it is not part of the checkpoint
+    averager = WeightAverage(accelerator.unwrap_model(model), config.ema_decay) if config.ema_decay else None
     state = TrainState()
     if config.resume:
         accelerator.load_state(str(checkpoint_dir / "state"))
@@ -232,41 +248,46 @@ def train(
             model.train()
             total_loss, batches = 0.0, 0
             for batch in train_loader:
-                logits = model(batch["input_ids"], batch["lengths"])
+                logits = model(_word_dropout(batch["input_ids"], config.word_dropout), batch["lengths"])
                 loss = loss_fn(logits.float(), batch["labels"])
                 accelerator.backward(loss)
                 if config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
+                if averager is not None:
+                    averager.update(accelerator.unwrap_model(model))
                 optimizer.zero_grad(set_to_none=True)
                 total_loss += loss.item()
                 batches += 1
                 progress.update(task, advance=1, status=f"epoch {epoch} loss {total_loss / batches:.4f}")
-            metrics = evaluate_loader(model, val_loader, accelerator)
-            train_loss = accelerator.reduce(
-                torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
-            ).item()
-            record = {
-                "epoch": epoch,
-                "train_loss": round(train_loss, 5),
-                "val_accuracy": round(metrics["accuracy"], 5),
-                "val_macro_f1": round(metrics["macro_f1"], 5),
-                "seconds": round(time.perf_counter() - epoch_started, 2),
-                "learning_rate": scheduler.get_last_lr()[0],
-            }
-            state.history.append(record)
-            state.epoch = epoch
-            if metrics["macro_f1"] > state.best_macro_f1:
-                state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
-                state.epochs_without_improvement = 0
-                unwrapped = accelerator.unwrap_model(model)
-                best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
-                if accelerator.is_main_process:
-                    unwrapped.training_summary = _summary(config, state, metrics, None, tokenizer, started)
-                    unwrapped.save_pretrained(config.output_dir)
-            else:
-                state.epochs_without_improvement += 1
+            # with an average, it is the averaged weights that are evaluated and kept
+            averaged = averager.applied(accelerator.unwrap_model(model)) if averager else contextlib.nullcontext()
+            with averaged:
+                metrics = evaluate_loader(model, val_loader, accelerator)
+                train_loss = accelerator.reduce(
+                    torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
+                ).item()
+                record = {
+                    "epoch": epoch,
+                    "train_loss": round(train_loss, 5),
+                    "val_accuracy": round(metrics["accuracy"], 5),
+                    "val_macro_f1": round(metrics["macro_f1"], 5),
+                    "seconds": round(time.perf_counter() - epoch_started, 2),
+                    "learning_rate": scheduler.get_last_lr()[0],
+                }
+                state.history.append(record)
+                state.epoch = epoch
+                if config.train_on_validation or config.keep_last or metrics["macro_f1"] > state.best_macro_f1:
+                    state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
+                    state.epochs_without_improvement = 0
+                    unwrapped = accelerator.unwrap_model(model)
+                    best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+                    if accelerator.is_main_process:
+                        unwrapped.training_summary = _summary(config, state, metrics, None, tokenizer, started)
+                        unwrapped.save_pretrained(config.output_dir)
+                else:
+                    state.epochs_without_improvement += 1
             progress.update(
                 task,
                 status=f"epoch {epoch} val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
@@ -293,7 +314,9 @@ def train(
     if accelerator.is_main_process:
         from .calibration import DIAGRAM_NAME, calibrate_after_training, write_reliability_diagram
 
-        calibration = calibrate_after_training(unwrapped, splits["validation"], summary, say)
+        calibration = calibrate_after_training(
+            unwrapped, splits["validation"], summary, say, seen_in_training=config.train_on_validation
+        )
         unwrapped.training_summary = summary
         unwrapped.save_pretrained(config.output_dir)
         if calibration is not None:
@@ -381,6 +404,13 @@ def _summary(
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(LABELS),
     }
+
+
+def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:
+    if not rate:
+        return input_ids
+    dropped = (torch.rand(input_ids.shape, device=input_ids.device) < rate) & (input_ids != PAD_ID)
+    return input_ids.masked_fill(dropped, UNK_ID)
 
 
 def _class_weights(labels: list[int]) -> torch.Tensor:
