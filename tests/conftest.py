@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
 from emotion_bilstm.labels import LABELS
+
+# One torch thread, here and in every subprocess a test starts: these tiny models gain nothing from
+# more, and on a shared 2-core CI machine extra threads spin-wait (a 2-minute test took 18 under load).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "emotion"
 
