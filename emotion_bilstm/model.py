@@ -245,6 +245,11 @@ class EmotionBiLSTM(
             for name, tensor in self.state_dict().items()
         }
         save_file(state, str(save_directory / WEIGHTS_NAME), metadata={"format": "pt"})
+        # safetensors writes through a private temporary file (mode 0600); give it the mode every other
+        # file of the folder gets, so a shared or published model folder is readable like its config
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(save_directory / WEIGHTS_NAME, 0o666 & ~umask)
         self.tokenizer.save(str(save_directory / TOKENIZER_NAME))
         if self.training_summary is not None:
             metrics_path = save_directory / METRICS_NAME

@@ -33,7 +33,27 @@ CUES = {
     "fear": ["terrified", "anxious", "nervous", "scared", "panicky"],
     "surprise": ["amazed", "astonished", "stunned", "shocked", "startled"],
 }
-FILLER = "i am today really so about the work and my friend at home this week when we went out".split()
+FILLER = [
+    "i",
+    "am",
+    "today",
+    "really",
+    "so",
+    "about",
+    "the",
+    "work",
+    "and",
+    "my",
+    "friend",
+    "at",
+    "home",
+    "this",
+    "week",
+    "when",
+    "we",
+    "went",
+    "out",
+]
 
 
 def synthetic_examples(n: int, seed: int = 0) -> list[tuple[str, str]]:
