@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared_data_or_skip
+from conftest import write_semicolon_file as write
 from typer.testing import CliRunner
 
 CLEAN_TRAIN = [
@@ -18,11 +19,6 @@ CLEAN_TRAIN = [
     ("i am amazed by the view", "surprise"),
 ]
 CLEAN_VALIDATION = [("i feel gloomy today", "sadness"), ("i am thrilled about it", "joy")]
-
-
-def write(path: Path, rows: list[tuple[str, str]]) -> Path:
-    path.write_text("".join(f"{text};{label}\n" for text, label in rows), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
