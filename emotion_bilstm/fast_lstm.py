@@ -44,7 +44,7 @@ def unsupported_reason(model: nn.Module) -> str | None:
         return "unexpected embedding or classifier type"
     if model.embedding.weight.device.type != "cpu":
         return "the fast path is for CPU inference"
-    if model.pooling not in ("max", "mean", "last", "maxmean"):
+    if model.pooling not in ("max", "mean", "last"):
         return f"pooling {model.pooling!r}"
     return None
 
@@ -96,8 +96,8 @@ class FastBiLSTM:
         h = torch.zeros(2, batch, hidden)
         c = torch.zeros(2, batch, hidden)
         final_h = torch.empty(2, batch, hidden) if self.pooling == "last" else None
-        maxed = torch.full((2, batch, hidden), float("-inf")) if self.pooling in ("max", "maxmean") else None
-        summed = torch.zeros(2, batch, hidden) if self.pooling in ("mean", "maxmean") else None
+        maxed = torch.full((2, batch, hidden), float("-inf")) if self.pooling == "max" else None
+        summed = torch.zeros(2, batch, hidden) if self.pooling == "mean" else None
         for step in range(steps):
             n = active_counts[step]
             if n < h.shape[1]:  # rows n.. have ended: keep the running state contiguous for the product
