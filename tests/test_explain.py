@@ -9,8 +9,6 @@ import pytest
 from conftest import shared_data_or_skip, synthetic_examples
 from typer.testing import CliRunner
 
-RUNS_EMO = Path(__file__).resolve().parent.parent / "runs" / "emo"
-
 
 @pytest.fixture(scope="module")
 def model(trained_model_dir: Path):
@@ -78,12 +76,12 @@ def test_removing_top_words_hurts_more_than_random_words_on_fixture_data(model) 
 @pytest.mark.shared_data
 def test_removing_top_words_hurts_more_than_random_words_on_validation() -> None:
     data = shared_data_or_skip()
-    if not (RUNS_EMO / "model.safetensors").exists():
-        pytest.skip(f"no trained model at {RUNS_EMO} (train one with `make train`)")
-    from emotion_bilstm import EmotionBiLSTM
     from emotion_bilstm.explain import deletion_check
+    from emotion_bilstm.model import default_model_dir, load_default
 
-    model = EmotionBiLSTM.from_pretrained(RUNS_EMO)
+    if not (default_model_dir() / "model.safetensors").exists():
+        pytest.skip(f"no default model at {default_model_dir()} (made by `make release-model`)")
+    model = load_default()
     lines = (data / "validation.txt").read_text(encoding="utf-8").splitlines()
     texts = [line.rpartition(";")[0] for line in lines[:300]]  # a slice keeps the test short
     figures = deletion_check(model, texts, k=2, seed=0)

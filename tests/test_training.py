@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_data_or_skip
 
+from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.training import TrainConfig, train
 
 
@@ -63,3 +64,8 @@ def test_trains_above_085_on_the_shared_emotion_data(tmp_path: Path) -> None:
     summary = train(config, show_progress=False)
     assert summary["validation"]["n"] == 2000
     assert summary["validation"]["accuracy"] > 0.85, summary["history"]
+    # training ends by fitting a temperature on validation: never a worse fit, figures recorded
+    calibration = summary["calibration"]
+    assert calibration["n"] == 2000 and calibration["bins"] == 15
+    assert calibration["nll_after"] <= calibration["nll_before"]
+    assert EmotionBiLSTM.from_pretrained(tmp_path / "emo").temperature == pytest.approx(calibration["temperature"])
