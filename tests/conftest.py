@@ -111,5 +111,5 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def shared_data_or_skip() -> Path:
     if not (SHARED_DATA / "train.txt").exists():
-        pytest.skip(f"shared data not found at {SHARED_DATA}: skipping the test that trains on dair-ai/emotion")
+        pytest.skip(f"shared data not found at {SHARED_DATA}: skipped, it needs the dair-ai/emotion split files")
     return SHARED_DATA
