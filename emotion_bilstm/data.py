@@ -101,11 +101,21 @@ def find_split_files(folder: Path) -> dict[str, Path]:
 
 def load_file(file: str | os.PathLike) -> Dataset:
     """Load one file of labelled texts: `text;label` lines, CSV/TSV with a header, JSON lines or Parquet."""
-    from datasets import load_dataset
-
     path = Path(file)
     if not path.is_file():
         raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+    texts, labels, row_name, first_row = read_raw_rows(path)
+    return _to_dataset(path, texts, labels, row_name, first_row)
+
+
+def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
+    """Texts and labels of one file as its `datasets` builder reads them, not yet checked.
+
+    Also returns how rows are named in messages ("line" or "row") and the number of the first one,
+    so that training (`load_file`) and `data check` point at the same place for the same row.
+    """
+    from datasets import load_dataset
+
     builder = FORMATS.get(path.suffix.lower())
     if builder is None:
         raise DataError(f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})")
@@ -122,7 +132,7 @@ def load_file(file: str | os.PathLike) -> Dataset:
     else:
         texts, labels = _columns(path, raw)
         row_name = "line" if builder == "json" else "row"
-    return _to_dataset(path, texts, labels, row_name, first_row=2 if builder == "csv" else 1)
+    return texts, labels, row_name, 2 if builder == "csv" else 1
 
 
 def load_hub(dataset_id: str, config: str) -> dict[str, Dataset]:

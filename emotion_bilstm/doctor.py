@@ -20,7 +20,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .data import FORMATS, _columns, _split_semicolon_lines, find_split_files, load_splits
+from .data import find_split_files, load_splits, read_raw_rows
 from .errors import DataError
 from .labels import LABELS, label_to_id
 
@@ -114,29 +114,12 @@ def scan_raw_rows(data: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[s
 
 
 def raw_rows(file: Path) -> Iterable[tuple[str, Any, Any]]:
-    """(where, text, raw label) for each row, read with the same `datasets` builder as `load_file`."""
-    from datasets import load_dataset
-
-    builder = FORMATS.get(file.suffix.lower())
-    if builder is None:
-        raise DataError(f"{file}: unknown format {file.suffix!r}")
-    if file.stat().st_size == 0:
-        raise DataError(f"{file}: file is empty")
-    kwargs = {"delimiter": "\t"} if file.suffix.lower() == ".tsv" else {}
-    try:
-        raw = load_dataset(builder, data_files=str(file), split="train", **kwargs)
-    except Exception as exc:  # datasets raises many types for malformed files
-        raise DataError(f"{file}: could not be read as {builder}: {str(exc).strip()[:200]}") from None
-    if builder == "text":
-        texts, labels, _ = _split_semicolon_lines(file, raw["text"])
-        first, name = 1, None
-    else:
-        texts, labels = _columns(file, raw)
-        first, name = (2 if builder == "csv" else 1), ("line" if builder == "json" else "row")
-    for index, (text, label) in enumerate(zip(texts, labels, strict=False)):
-        if builder == "text" and label is None and not str(text).strip():
+    """(where, text, raw label) for each row, read exactly as training reads it (`data.read_raw_rows`)."""
+    texts, labels, row_name, first = read_raw_rows(file)
+    for index, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        if row_name == "line" and label is None and not str(text).strip():
             continue  # a blank line, skipped by training too
-        yield (f"{file}:{index + first}" if name in (None, "line") else f"{file}:row {index + first}"), text, label
+        yield (f"{file}:{index + first}" if row_name == "line" else f"{file}:row {index + first}"), text, label
 
 
 def row_problem(text: Any, label: Any) -> tuple[str, str | None]:
