@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataError
+from .errors import DataError, first_line
 from .labels import LABELS, label_to_id
 
 if TYPE_CHECKING:
@@ -125,8 +125,7 @@ def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
     try:
         raw = load_dataset(builder, data_files=str(path), split="train", **kwargs)
     except Exception as exc:  # datasets raises many types for malformed files; the user needs one line
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: could not be read as {builder}: {first_line}") from exc
+        raise DataError(f"{path}: could not be read as {builder}: {first_line(exc)}") from exc
     if builder == "text":
         texts, labels, row_name = _split_semicolon_lines(path, raw["text"])
     else:
@@ -142,8 +141,9 @@ def load_hub(dataset_id: str, config: str) -> dict[str, Dataset]:
     try:
         hub = load_dataset(dataset_id, config)
     except Exception as exc:  # offline, unknown repo, unknown config: all one line for the user
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{dataset_id} (config {config!r}): could not be loaded from the Hub: {first_line}") from exc
+        raise DataError(
+            f"{dataset_id} (config {config!r}): could not be loaded from the Hub: {first_line(exc)}"
+        ) from exc
     splits: dict[str, Dataset] = {}
     for split_name, split in hub.items():
         name = next((k for k, v in SPLIT_NAMES.items() if split_name in v), None)

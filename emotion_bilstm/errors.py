@@ -15,3 +15,9 @@ class ModelLoadError(EmotionBiLSTMError):
 
 class InputError(EmotionBiLSTMError):
     """An input or output path for `classify` is unusable."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type's name): libraries' messages run long."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EmotionBiLSTMError, ModelLoadError
+from .errors import EmotionBiLSTMError, ModelLoadError, first_line
 
 CARD_NAME = "README.md"
 DEFAULT_COMMIT_MESSAGE = "Upload emotion-bilstm model"
@@ -65,7 +65,7 @@ def check_repo_id(repo_id: str) -> None:
     try:
         validate_repo_id(repo_id)
     except HFValidationError as exc:
-        raise HubError(f"{repo_id!r} is not a valid repo id: {_first_line(exc)}") from None
+        raise HubError(f"{repo_id!r} is not a valid repo id: {first_line(exc)}") from None
     if repo_id.count("/") != 1:
         raise HubError(f"{repo_id!r} is not a valid repo id: write it as OWNER/NAME")
 
@@ -87,7 +87,7 @@ def plan_push(folder: str | Path, repo_id: str) -> PushPlan:
     try:
         card = ModelCard.load(folder / CARD_NAME)
     except Exception as exc:
-        raise ModelLoadError(f"{folder}: {CARD_NAME} has no valid metadata block ({_first_line(exc)})") from None
+        raise ModelLoadError(f"{folder}: {CARD_NAME} has no valid metadata block ({first_line(exc)})") from None
     metadata = card.data.to_dict()
     if not metadata:
         raise ModelLoadError(f"{folder}: {CARD_NAME} has no metadata block; save the model with save_pretrained")
@@ -134,7 +134,7 @@ def describe_hub_error(repo_id: str, exc: BaseException) -> str:
     from huggingface_hub import constants
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-    reason = _first_line(exc)
+    reason = first_line(exc)
     if isinstance(exc, OfflineModeIsEnabled):
         message = f"cannot push {repo_id}: HF_HUB_OFFLINE is set; unset it to publish"
     elif isinstance(exc, HfHubHTTPError):
@@ -166,8 +166,3 @@ def scrub_token(text: str) -> str:
 def _is_network_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"ConnectError", "ConnectionError", "TimeoutException", "Timeout", "NetworkError", "OSError"})
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -19,7 +19,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .errors import ModelLoadError
+from .errors import ModelLoadError, first_line
 from .labels import ID2LABEL, NUM_LABELS
 from .tokenizer import PAD_ID, encode_batch
 
@@ -279,7 +279,7 @@ class EmotionBiLSTM(
         except json.JSONDecodeError as exc:
             raise ModelLoadError(f"{model_id}: config.json is not valid JSON ({exc})") from None
         except Exception as exc:  # network, cache and validation errors from huggingface_hub
-            raise ModelLoadError(f"{model_id}: could not load the model: {_first_line(exc)}") from None
+            raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
 
     @classmethod
     def _from_pretrained(
@@ -322,7 +322,7 @@ class EmotionBiLSTM(
         try:
             tokenizer = Tokenizer.from_file(fetch(TOKENIZER_NAME))
         except Exception as exc:
-            raise ModelLoadError(f"{model_id}: tokenizer.json is missing or unreadable ({_first_line(exc)})") from None
+            raise ModelLoadError(f"{model_id}: tokenizer.json is missing or unreadable ({first_line(exc)})") from None
         if tokenizer.get_vocab_size() != init_args["vocab_size"]:
             raise ModelLoadError(
                 f"{model_id}: tokenizer.json has {tokenizer.get_vocab_size()} tokens but config.json says "
@@ -331,16 +331,14 @@ class EmotionBiLSTM(
         try:
             state = load_file(fetch(WEIGHTS_NAME))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({_first_line(exc)})") from None
+            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({first_line(exc)})") from None
         model = cls(**init_args)
         _check_weights(model_id, state, model.state_dict())
         try:
             # load_state_dict copies into the float32 parameters, so float16 files load as float32.
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} does not match config.json ({_first_line(exc)})"
-            ) from None
+            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} does not match config.json ({first_line(exc)})") from None
         model.tokenizer = tokenizer
         # Keep the real run's figures, so that saving this model again writes a card that is still true.
         model.training_summary = _read_training_summary(fetch)
@@ -454,7 +452,7 @@ def _check_local_folder(folder: Path) -> None:
     try:  # checked here because the Hub mixin reads config.json before our validation runs
         config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is not valid JSON ({_first_line(exc)})") from None
+        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is not valid JSON ({first_line(exc)})") from None
     if not isinstance(config, dict):
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
 
@@ -466,11 +464,6 @@ def _read_training_summary(fetch: Any) -> dict[str, Any] | None:
     except Exception:  # absent locally or on the Hub, offline, or not JSON: the model still works
         return None
     return summary if isinstance(summary, dict) else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def default_model_dir() -> Path:
