@@ -162,19 +162,9 @@ class EmotionBiLSTM(
             engine = fast_path(self)
             if engine is not None:
                 return engine.predict_proba(ids, self.config["num_labels"], batch_size)
-        probs = torch.empty(len(ids), self.config["num_labels"])
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        device = next(self.parameters()).device
-        was_training = self.training
-        self.eval()
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                input_ids, lengths = pad_batch([ids[i] for i in rows])
-                logits = self(input_ids.to(device), lengths)
-                probs[rows] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu()
-        self.train(was_training)
-        return probs
+        from .scoring import logits_for_ids, probabilities
+
+        return probabilities(logits_for_ids(self, ids, batch_size), self.temperature)
 
     def predict(self, texts: list[str] | str, top_k: int | None = None, batch_size: int = 512) -> list[dict[str, Any]]:
         """Label, score and per-label scores for each text.
