@@ -430,7 +430,7 @@ def read_soft_labels(path: str | os.PathLike) -> dict[str, list[float]]:
             probs = [float(p) for p in row["probs"]]
             text = row["text"]
         except (ValueError, KeyError, TypeError):
-            raise EmotionBiLSTMError(f"{path}:{number}: expected {{\"text\": ..., \"probs\": [...]}}") from None
+            raise EmotionBiLSTMError(f'{path}:{number}: expected {{"text": ..., "probs": [...]}}') from None
         if len(probs) != NUM_LABELS or abs(sum(probs) - 1) > 1e-3:
             raise EmotionBiLSTMError(f"{path}:{number}: probs must be {NUM_LABELS} numbers that sum to 1")
         soft[text] = probs

@@ -70,8 +70,11 @@ def main() -> None:
             write_split(fold_dir / "data" / "train.txt", [texts[i] for i in keep], [labels[i] for i in keep])
             write_split(fold_dir / "data" / "validation.txt", val_texts, val_labels)
             config = TrainConfig(
-                data=str(fold_dir / "data"), output_dir=str(fold_dir / "model"),
-                seed=args.teacher_seed + fold, keep_last=True, **overrides,
+                data=str(fold_dir / "data"),
+                output_dir=str(fold_dir / "model"),
+                seed=args.teacher_seed + fold,
+                keep_last=True,
+                **overrides,
             )
             train(config, show_progress=False)
             teacher = EmotionBiLSTM.from_pretrained(str(fold_dir / "model"))
@@ -83,14 +86,27 @@ def main() -> None:
             print(f"teacher {fold} done ({time.perf_counter() - started:.0f}s)", flush=True)
         ensemble = classification_metrics(val_labels, torch.stack(val_probs).mean(0).argmax(-1).tolist())
         oof = classification_metrics(labels, [max(range(6), key=soft[t].__getitem__) for t in texts])
-        print(json.dumps({"teacher_ensemble_val": [ensemble["accuracy"], ensemble["macro_f1"]],
-                          "out_of_fold_train": [oof["accuracy"], oof["macro_f1"]]}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "teacher_ensemble_val": [ensemble["accuracy"], ensemble["macro_f1"]],
+                    "out_of_fold_train": [oof["accuracy"], oof["macro_f1"]],
+                }
+            ),
+            flush=True,
+        )
         soft_file.write_text("".join(json.dumps({"text": t, "probs": soft[t]}) + "\n" for t in texts))
 
     for seed in [int(s) for s in args.seeds.split(",")]:
         out = work / f"student-s{seed}"
-        config = TrainConfig(data=str(DATA), output_dir=str(out), seed=seed, soft_labels=str(soft_file),
-                             distill_weight=args.weight, **overrides)
+        config = TrainConfig(
+            data=str(DATA),
+            output_dir=str(out),
+            seed=seed,
+            soft_labels=str(soft_file),
+            distill_weight=args.weight,
+            **overrides,
+        )
         started = time.perf_counter()
         summary = train(config, show_progress=False)
         row = {
