@@ -73,8 +73,6 @@ class TrainConfig:
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
-    soft_labels: str | None = None  # JSONL of {"text", "probs"}: teacher probabilities to distil from
-    distill_weight: float = 0.5  # training target = (1 - w) * gold one-hot + w * teacher probabilities
 
     def checkpoint_path(self) -> Path:
         if self.checkpoint_dir:
@@ -114,21 +112,18 @@ class TrainState:
         write_text_atomic(path, json.dumps(asdict(self), indent=2))
 
 
-Target = int | list[float]  # a gold label id, or a probability per label (distillation)
-
-
 class EncodedTexts(Dataset):
-    def __init__(self, ids: list[list[int]], labels: list[Target]) -> None:
+    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
         self.ids, self.labels = ids, labels
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, index: int) -> tuple[list[int], Target]:
+    def __getitem__(self, index: int) -> tuple[list[int], int]:
         return self.ids[index], self.labels[index]
 
 
-def collate(batch: list[tuple[list[int], Target]]) -> dict[str, torch.Tensor]:
+def collate(batch: list[tuple[list[int], int]]) -> dict[str, torch.Tensor]:
     input_ids, lengths = pad_batch([ids for ids, _ in batch])
     return {"input_ids": input_ids, "lengths": lengths, "labels": torch.tensor([label for _, label in batch])}
 
@@ -214,19 +209,13 @@ def train(
         say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
     train_ids = encode_batch(tokenizer, splits["train"]["text"])
     train_labels = splits["train"]["label"]
-    train_targets: list[Target] = list(train_labels)
-    if config.soft_labels:
-        train_targets = distillation_targets(
-            splits["train"]["text"], train_labels, read_soft_labels(config.soft_labels), config.distill_weight
-        )
-        say(f"distilling from {config.soft_labels} (weight {config.distill_weight})")
     # validation sorted by length: cheap batches; the order does not change any metric
     val_order = sorted(range(len(splits["validation"])), key=lambda i: len(splits["validation"][i]["text"]))
     val_split = splits["validation"].select(val_order)
     val_set = EncodedTexts(encode_batch(tokenizer, val_split["text"]), val_split["label"])
 
     sampler = LengthBucketSampler([len(ids) for ids in train_ids], config.batch_size, config.seed)
-    train_loader = DataLoader(EncodedTexts(train_ids, train_targets), batch_sampler=sampler, collate_fn=collate)
+    train_loader = DataLoader(EncodedTexts(train_ids, train_labels), batch_sampler=sampler, collate_fn=collate)
     val_loader = DataLoader(val_set, batch_size=256, shuffle=False, collate_fn=collate)
 
     model = EmotionBiLSTM(**config.model_args(tokenizer.get_vocab_size()))
@@ -431,41 +420,6 @@ def _summary(
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(LABELS),
     }
-
-
-def read_soft_labels(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Teacher probabilities by text, from a JSONL file of {"text": ..., "probs": [6 floats]}."""
-    soft: dict[str, list[float]] = {}
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise EmotionBiLSTMError(f"{path}: cannot read soft labels ({error.strerror})") from None
-    for number, line in enumerate(lines, 1):
-        try:
-            row = json.loads(line)
-            probs = [float(p) for p in row["probs"]]
-            text = row["text"]
-        except (ValueError, KeyError, TypeError):
-            raise EmotionBiLSTMError(f'{path}:{number}: expected {{"text": ..., "probs": [...]}}') from None
-        if len(probs) != NUM_LABELS or abs(sum(probs) - 1) > 1e-3:
-            raise EmotionBiLSTMError(f"{path}:{number}: probs must be {NUM_LABELS} numbers that sum to 1")
-        soft[text] = probs
-    return soft
-
-
-def distillation_targets(
-    texts: list[str], labels: list[int], soft: dict[str, list[float]], weight: float
-) -> list[Target]:
-    """Per row, (1 - weight) * one-hot(gold) + weight * teacher probabilities."""
-    missing = [text for text in texts if text not in soft]
-    if missing:
-        raise EmotionBiLSTMError(f"soft labels miss {len(missing)} training text(s), e.g. {missing[0][:60]!r}")
-    targets: list[Target] = []
-    for text, label in zip(texts, labels, strict=True):
-        target = [weight * p for p in soft[text]]
-        target[label] += 1 - weight
-        targets.append(target)
-    return targets
 
 
 def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import shared_data_or_skip
 
-from emotion_bilstm.errors import EmotionBiLSTMError
-from emotion_bilstm.labels import LABELS
 from emotion_bilstm.model import EmotionBiLSTM
-from emotion_bilstm.training import TrainConfig, distillation_targets, read_soft_labels, train
+from emotion_bilstm.training import TrainConfig, train
 
 
 def test_short_run_learns_the_fixture(trained_model_dir: Path) -> None:
@@ -71,44 +69,3 @@ def test_trains_above_085_on_the_shared_emotion_data(tmp_path: Path) -> None:
     assert calibration["n"] == 2000 and calibration["bins"] == 15
     assert calibration["nll_after"] <= calibration["nll_before"]
     assert EmotionBiLSTM.from_pretrained(tmp_path / "emo").temperature == pytest.approx(calibration["temperature"])
-
-
-def test_distillation_targets_mix_gold_and_teacher() -> None:
-    teacher = {"a": [0.5, 0.5, 0.0, 0.0, 0.0, 0.0], "b": [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]}
-    targets = distillation_targets(["a", "b"], [0, 3], teacher, weight=0.25)
-    assert targets[0] == pytest.approx([0.875, 0.125, 0, 0, 0, 0])
-    assert targets[1] == pytest.approx([0, 0, 0, 0.75, 0, 0.25])
-    with pytest.raises(EmotionBiLSTMError, match="miss 1 training text"):
-        distillation_targets(["a", "c"], [0, 1], teacher, weight=0.5)
-
-
-def test_bad_soft_label_files_get_one_line_errors(tmp_path: Path) -> None:
-    soft = tmp_path / "soft.jsonl"
-    soft.write_text('{"text": "x", "probs": [1, 0, 0, 0, 0, 0]}\n{"text": "y"}\n')
-    with pytest.raises(EmotionBiLSTMError, match=r"soft.jsonl:2: expected"):
-        read_soft_labels(soft)
-    soft.write_text('{"text": "x", "probs": [0.5, 0, 0, 0, 0, 0]}\n')
-    with pytest.raises(EmotionBiLSTMError, match="sum to 1"):
-        read_soft_labels(soft)
-    with pytest.raises(EmotionBiLSTMError, match="cannot read soft labels"):
-        read_soft_labels(tmp_path / "missing.jsonl")
-
-
-def test_student_learns_the_teachers_labels_not_the_gold_ones(tiny_dataset: Path, tmp_path: Path) -> None:
-    # A "teacher" that always says the next label: with weight 1 the gold labels are ignored, so the
-    # student must predict the shifted label, which a run that dropped the soft labels never would.
-    rows = [line.rsplit(";", 1) for line in (tiny_dataset / "train.txt").read_text().splitlines()]
-    soft = tmp_path / "soft.jsonl"
-    with soft.open("w") as handle:
-        for text, label in rows:
-            probs = [0.0] * len(LABELS)
-            probs[(LABELS.index(label) + 1) % len(LABELS)] = 1.0
-            handle.write(json.dumps({"text": text, "probs": probs}) + "\n")
-    config = small_config(
-        tiny_dataset, tmp_path / "m", epochs=8, keep_last=True, soft_labels=str(soft), distill_weight=1.0
-    )
-    summary = train(config, show_progress=False)
-    matrix = summary["validation"]["confusion_matrix"]
-    shifted = sum(matrix[gold][(gold + 1) % len(LABELS)] for gold in range(len(LABELS)))
-    assert summary["validation"]["accuracy"] < 0.2
-    assert shifted / summary["validation"]["n"] > 0.8
