@@ -24,6 +24,10 @@ HYPERPARAMETERS = (
     "max_grad_norm",
     "label_smoothing",
     "class_weights",
+    "dropout",
+    "embedding_dropout",
+    "pretrained_vectors",
+    "extra_vocab",
     "patience",
     "tokenizer",
     "min_frequency",
@@ -145,7 +149,14 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         if isinstance(summary.get(key), str) and summary[key]:
             context[key] = summary[key]
     train_config = summary.get("train_config") or {}
-    context["hyperparameters"] = [(name, train_config[name]) for name in HYPERPARAMETERS if name in train_config]
+    context["hyperparameters"] = [
+        (name, train_config[name]) for name in HYPERPARAMETERS if train_config.get(name) is not None
+    ]
+    if train_config.get("pretrained_vectors"):
+        context["pretrained_vectors"] = {
+            "name": train_config["pretrained_vectors"],
+            "extra_vocab": train_config.get("extra_vocab", 0),
+        }
     calibration = summary.get("calibration")
     if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), (int, float)):
         context["calibration"] = calibration
