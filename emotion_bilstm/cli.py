@@ -265,7 +265,9 @@ def train(
     embedding_dim: Annotated[int, typer.Option(min=1)] = 200,
     hidden_size: Annotated[int, typer.Option(min=1, help="LSTM units per direction.")] = 128,
     num_layers: Annotated[int, typer.Option(min=1)] = 1,
-    dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.3,
+    dropout: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="Dropout on the pooled LSTM output, before the classifier.")
+    ] = 0.5,
     embedding_dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.1,
     pooling: Annotated[str, typer.Option(help="max | mean | last: how LSTM outputs become one vector.")] = "max",
     tokenizer: Annotated[str, typer.Option(help="word | wordpiece | unigram.")] = "word",

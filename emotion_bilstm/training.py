@@ -53,7 +53,7 @@ class TrainConfig:
     embedding_dim: int = 200
     hidden_size: int = 128
     num_layers: int = 1
-    dropout: float = 0.3
+    dropout: float = 0.5  # before the classifier; 0.5 beat 0.3 by +0.4 points over 3 seeds (experiments/RESULTS.md)
     embedding_dropout: float = 0.1
     pooling: str = "max"
     tokenizer: str = "word"
