@@ -75,6 +75,27 @@ def test_shipped_default_model_is_complete_small_and_loads_both_ways() -> None:
     assert default.predict("i feel so happy and cheerful today")[0]["label"] == "joy"
 
 
+def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
+    # `make release-model` must reproduce the shipped model: a default or RELEASE_SETTINGS changed
+    # without retraining would make the committed weights (and their card) describe another recipe.
+    import importlib.util
+    from dataclasses import asdict
+
+    from emotion_bilstm.training import TrainConfig
+
+    folder = shipped_model_or_skip()
+    script = Path(__file__).resolve().parent.parent / "experiments" / "release_model.py"
+    spec = importlib.util.spec_from_file_location("release_model", script)
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    trained = json.loads((folder / "metrics.json").read_text())["train_config"]
+    expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
+    ignored = {"data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
+    assert {k: v for k, v in trained.items() if k not in ignored} == {
+        k: v for k, v in expected.items() if k not in ignored
+    }
+
+
 # ----- float16 weights --------------------------------------------------------------------------
 
 
