@@ -62,7 +62,8 @@ def extend_vocabulary(tokenizer: Tokenizer, glove_words: list[str], count: int) 
     for word in glove_words:
         if len(added) == count:
             break
-        # GloVe also holds punctuation, numbers and names with dots; the normaliser never emits those
+        # GloVe also holds punctuation and dotted names, which the normaliser never emits, and numbers,
+        # which carry no emotion: rows for them would only take space
         if word.isascii() and word.isalpha() and word not in vocab:
             added.append(word)
     vocab.update({word: len(vocab) + i for i, word in enumerate(added)})
@@ -80,9 +81,9 @@ def initialise_embedding(
     """Copy each known word's GloVe vector into the first 50 columns of its row; returns how many rows.
 
     GloVe's spread is rescaled to the embedding's own initial spread, so the copied columns are
-    neither drowned out by nor drown the randomly initialised ones. Rows from `unseen_from` on are
-    words training never sees: their other columns are set to zero, since random values there would
-    never be trained and would only add noise.
+    neither drowned out by nor drown the randomly initialised ones. Rows from `unseen_from` on are the
+    added words, outside the training vocabulary: their other columns are set to zero, since random
+    values there would carry no meaning, and the row is then the GloVe vector alone.
     """
     import torch
 
