@@ -109,6 +109,14 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output
 
 
+def small_config(data: Path, output: Path, **changes: object):
+    """A `TrainConfig` small enough to train on the synthetic fixtures in a second or two, on CPU."""
+    from emotion_bilstm.training import TrainConfig
+
+    settings = {"epochs": 2, "batch_size": 32, "embedding_dim": 16, "hidden_size": 16, "learning_rate": 1e-2}
+    return TrainConfig(data=str(data), output_dir=str(output), cpu=True, **{**settings, **changes})
+
+
 def shared_data_or_skip() -> Path:
     if not (SHARED_DATA / "train.txt").exists():
         pytest.skip(f"shared data not found at {SHARED_DATA}: skipped, it needs the dair-ai/emotion split files")

