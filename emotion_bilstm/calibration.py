@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -150,7 +149,7 @@ def summary_figures(report: dict[str, Any]) -> dict[str, Any]:
 def save_calibrated(
     model: Any, folder: str | os.PathLike, report: dict[str, Any], log: Callable[[str], None], dtype: Any = None
 ) -> None:
-    """Save the model folder (atomically) with the figures in metrics.json, then its reliability diagram.
+    """Save the model folder (atomically) with the figures in metrics.json and its reliability diagram.
 
     Files in an existing folder that the model does not write itself are carried over; `dtype` is
     the precision the weights are stored in (None: float32).
@@ -159,28 +158,13 @@ def save_calibrated(
     summary = dict(model.training_summary or {})
     summary["calibration"] = summary_figures(report)
     model.training_summary = summary
-    keep = tempfile.mkdtemp(prefix=".keep-", dir=folder.parent) if folder.is_dir() else None
-    try:
-        if keep:
-            generated = {
-                "config.json",
-                "model.safetensors",
-                "tokenizer.json",
-                "README.md",
-                "metrics.json",
-                DIAGRAM_NAME,
-            }
-            for item in folder.iterdir():
-                if item.is_file() and item.name not in generated:
-                    shutil.copy2(item, keep)
-        model.save_pretrained(folder, dtype=dtype)
-        if keep:
-            for item in Path(keep).iterdir():
-                os.replace(item, folder / item.name)
-    finally:
-        if keep:
-            shutil.rmtree(keep, ignore_errors=True)
-    write_reliability_diagram(report, folder / DIAGRAM_NAME, log)
+    generated = {"config.json", "model.safetensors", "tokenizer.json", "README.md", "metrics.json", DIAGRAM_NAME}
+    existing = folder.iterdir() if folder.is_dir() else []
+    kept = [item for item in existing if item.is_file() and item.name not in generated]
+    with tempfile.TemporaryDirectory(prefix=".diagram-", dir=folder.parent) as scratch:
+        diagram = Path(scratch) / DIAGRAM_NAME
+        drawn = [diagram] if write_reliability_diagram(report, diagram, log) else []
+        model.save_pretrained(folder, dtype=dtype, extra_files=kept + drawn)
 
 
 def write_reliability_diagram(report: dict[str, Any], path: str | os.PathLike, log: Callable[[str], None]) -> bool:

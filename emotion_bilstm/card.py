@@ -14,7 +14,7 @@ from typing import Any
 from .labels import LABELS
 
 DATASET_ID = "dair-ai/emotion"
-# Optional metrics.json sections other tools may add; each is rendered only when present.
+# Training settings the card's table lists; the dropouts are under Architecture, read from config.json.
 HYPERPARAMETERS = (
     "epochs",
     "batch_size",
@@ -24,8 +24,6 @@ HYPERPARAMETERS = (
     "max_grad_norm",
     "label_smoothing",
     "class_weights",
-    "dropout",
-    "embedding_dropout",
     "pretrained_vectors",
     "extra_vocab",
     "patience",
@@ -153,10 +151,8 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         (name, train_config[name]) for name in HYPERPARAMETERS if train_config.get(name) is not None
     ]
     if train_config.get("pretrained_vectors"):
-        context["pretrained_vectors"] = {
-            "name": train_config["pretrained_vectors"],
-            "extra_vocab": train_config.get("extra_vocab", 0),
-        }
+        context["pretrained_vectors"] = train_config["pretrained_vectors"]
+        context["extra_vocab"] = train_config.get("extra_vocab", 0)
     calibration = summary.get("calibration")
     if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), (int, float)):
         context["calibration"] = calibration

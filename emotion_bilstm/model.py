@@ -11,6 +11,7 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,13 +191,15 @@ class EmotionBiLSTM(
         *,
         config: dict | None = None,
         dtype: torch.dtype | None = None,
+        extra_files: Sequence[str | os.PathLike] = (),
         **kwargs: Any,
     ):
         """Write the model folder atomically: a crash never leaves a half-written folder behind.
 
         Files go to a hidden sibling folder first, which then replaces `save_directory` by renames.
         `dtype=torch.float16` stores the floating-point weights in half precision (half the size);
-        `from_pretrained` loads them back into float32 parameters.
+        `from_pretrained` loads them back into float32 parameters. `extra_files` (a reliability
+        diagram, say) are copied in first, so that the model card lists them with the rest.
         """
         if dtype is not None and dtype not in SAVE_DTYPES:
             raise ValueError(f"dtype must be one of {SAVE_DTYPES}, not {dtype!r}")
@@ -210,6 +213,9 @@ class EmotionBiLSTM(
         kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
         self._save_dtype = dtype
         try:
+            staging.mkdir()
+            for extra in extra_files:
+                shutil.copy2(extra, staging / Path(extra).name)
             super().save_pretrained(staging, config=config or self.config, **kwargs)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris

@@ -14,6 +14,7 @@ import math
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -336,9 +337,10 @@ def train(
             unwrapped, splits["validation"], summary, say, seen_in_training=config.train_on_validation
         )
         unwrapped.training_summary = summary
-        unwrapped.save_pretrained(config.output_dir)
-        if calibration is not None:
-            write_reliability_diagram(calibration, Path(config.output_dir) / DIAGRAM_NAME, say)
+        with tempfile.TemporaryDirectory(prefix="emotion-bilstm-diagram-") as scratch:
+            diagram = Path(scratch) / DIAGRAM_NAME
+            drawn = calibration is not None and write_reliability_diagram(calibration, diagram, say)
+            unwrapped.save_pretrained(config.output_dir, extra_files=[diagram] if drawn else [])
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary

@@ -117,10 +117,10 @@ def main() -> None:
         "calibration_note": "temperature fitted on validation for run 1 (same recipe and seed, train split only)",
         "release_seconds": round(time.perf_counter() - started, 1),
     }
-    release.save_pretrained(args.output_dir, dtype=torch.float16 if use_half else None)
-    diagram = work / "heldout" / DIAGRAM_NAME
-    if diagram.exists():  # run 1's reliability diagram is the one the shipped temperature comes from
-        shutil.copyfile(diagram, Path(args.output_dir) / DIAGRAM_NAME)
+    diagram = work / "heldout" / DIAGRAM_NAME  # run 1's: the shipped temperature was fitted there
+    release.save_pretrained(
+        args.output_dir, dtype=torch.float16 if use_half else None, extra_files=[diagram] if diagram.exists() else []
+    )
     shutil.rmtree(work / "full.checkpoints", ignore_errors=True)
     shutil.rmtree(work / "heldout.checkpoints", ignore_errors=True)
     size = sum(f.stat().st_size for f in Path(args.output_dir).iterdir())

@@ -77,6 +77,8 @@ def test_training_calibrates_and_writes_everything(trained_model_dir: Path) -> N
     assert EmotionBiLSTM.from_pretrained(trained_model_dir).temperature == figures["temperature"]
     pytest.importorskip("matplotlib")
     assert (trained_model_dir / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the diagram is in the folder before the card is rendered, so the card's file table lists it
+    assert "| `reliability.png` |" in (trained_model_dir / "README.md").read_text()
 
 
 def test_cli_calibrate_rewrites_the_folder_and_keeps_other_files(trained_model_dir: Path, tmp_path: Path) -> None:
