@@ -44,6 +44,12 @@ ModelOption = Annotated[
         "--model", "-m", help="Model folder or Hub repo id (owner/name). Default: the model shipped in the package."
     ),
 ]
+DatasetConfigOption = Annotated[
+    str,
+    typer.Option(
+        "--config", help="Hub dataset configuration: split (train/validation/test) or unsplit (one train split)."
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -183,9 +189,7 @@ def evaluate(
     split: Annotated[
         Optional[str], typer.Option(help="Which split of a folder or Hub dataset: train, validation or test.")
     ] = None,
-    dataset_config: Annotated[
-        str, typer.Option("--config", help="Hub dataset configuration (split or unsplit).")
-    ] = "split",
+    dataset_config: DatasetConfigOption = "split",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout instead of tables.")] = False,
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on labelled data.
@@ -252,9 +256,7 @@ def train(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", help="Where the best model is saved (a model folder).")
     ],
-    dataset_config: Annotated[
-        str, typer.Option("--config", help="Hub dataset configuration: split or unsplit.")
-    ] = "split",
+    dataset_config: DatasetConfigOption = "split",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
@@ -327,6 +329,13 @@ def train(
         bool,
         typer.Option("--dedupe", help="Drop training texts also in validation/test (normalised match); says how many."),
     ] = False,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="CPU threads per process (default: torch's, one per core); on a busy machine 1 can be much faster.",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
@@ -340,6 +349,10 @@ def train(
     from .training import train as run_training
 
     quiet_datasets()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     config = TrainConfig(
         data=data,
         output_dir=str(output_dir),
@@ -515,9 +528,7 @@ app.add_typer(data_app, name="data")
 @friendly_errors
 def data_check(
     data: Annotated[str, typer.Option("--data", "-d", help="A folder of split files, one file, or a Hub dataset id.")],
-    dataset_config: Annotated[
-        str, typer.Option("--config", help="Hub dataset configuration: split or unsplit.")
-    ] = "split",
+    dataset_config: DatasetConfigOption = "split",
     max_tokens: Annotated[
         int, typer.Option(min=1, help="Texts with more words than this after normalisation count as very long.")
     ] = 128,

@@ -112,6 +112,19 @@ def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
     assert json.loads((output / "metrics.json").read_text())["epochs_run"] == 2
 
 
+def test_train_threads_sets_torchs_thread_count(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)  # the real call would last beyond this test
+    args = ["train", "--data", str(tiny_dataset), "--output-dir", str(tmp_path / "m"), *SMALL_TRAINING]
+    result = CliRunner().invoke(app, [*args, "--threads", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert calls == [1]
+    refused = CliRunner().invoke(app, [*args, "--threads", "0"])
+    assert refused.exit_code == 2 and "--threads" in refused.stderr
+
+
 # ----- as a subprocess: the real entry point, stdin, exit codes ----------------------------------
 
 
