@@ -27,6 +27,16 @@ class WeightAverage:
             if name in self.shadow:
                 self.shadow[name].lerp_(value.detach(), 1 - decay)
 
+    def state_dict(self) -> dict[str, object]:
+        """What a checkpoint needs so that a resumed run averages exactly as an uninterrupted one."""
+        return {"shadow": self.shadow, "updates": self.updates}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        with torch.no_grad():
+            for name, value in state["shadow"].items():
+                self.shadow[name].copy_(value)
+        self.updates = int(state["updates"])
+
     @contextmanager
     def applied(self, model: torch.nn.Module) -> Iterator[None]:
         """Inside the block `model` holds the averaged weights; the trained ones come back after."""

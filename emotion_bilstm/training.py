@@ -103,11 +103,12 @@ class TrainState:
     best_epoch: int = 0
     epochs_without_improvement: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)  # the run's TrainConfig: --resume must match it
 
     @classmethod
     def read(cls, path: Path) -> TrainState:
         raw = json.loads(path.read_text())
-        return cls(**{f.name: raw[f.name] for f in fields(cls)})
+        return cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})
 
     def write(self, path: Path) -> None:
         write_text_atomic(path, json.dumps(asdict(self), indent=2))
@@ -173,6 +174,12 @@ def train(
 
     if config.extra_vocab and not config.pretrained_vectors:
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
+    checkpoint_dir = config.checkpoint_path()
+    state_file = checkpoint_dir / "train_state.json"
+    if config.resume and not state_file.exists():
+        raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
+    if config.resume:
+        _check_same_settings(config, TrainState.read(state_file).settings)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
 
     def say(message: str) -> None:
@@ -195,10 +202,6 @@ def train(
     if config.drop_conflicting:
         splits["train"], removed = drop_conflicting(splits["train"])
         say(f"dropped {removed} repeated or conflicting training rows")
-    checkpoint_dir = config.checkpoint_path()
-    state_file = checkpoint_dir / "train_state.json"
-    if config.resume and not state_file.exists():
-        raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
 
     tokenizer = train_tokenizer(
         splits["train"]["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
@@ -244,12 +247,14 @@ def train(
     )
     loss_fn = loss_fn.to(accelerator.device)
 
-    # the average restarts from the resumed weights: it is not part of the checkpoint
     averager = WeightAverage(accelerator.unwrap_model(model), config.ema_decay) if config.ema_decay else None
-    state = TrainState()
+    if averager is not None:
+        accelerator.register_for_checkpointing(averager)  # saved and restored with the rest of the state
+    state = TrainState(settings=asdict(config))
     if config.resume:
         accelerator.load_state(str(checkpoint_dir / "state"))
         state = TrainState.read(state_file)
+        state.settings = asdict(config)
         say(f"resumed from {checkpoint_dir} after epoch {state.epoch} (best macro-F1 {state.best_macro_f1:.4f})")
     best_weights = _load_best_weights(config.output_dir) if state.best_epoch else None
 
@@ -392,6 +397,29 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
         replace_folder(staging, checkpoint_dir / "state")
         state.write(checkpoint_dir / "train_state.json")
     accelerator.wait_for_everyone()
+
+
+# Settings a resumed run may change: where things are, not what is computed.
+RESUMABLE_CHANGES = {"resume", "data", "output_dir", "checkpoint_dir"}
+
+
+def _check_same_settings(config: TrainConfig, saved: dict[str, Any]) -> None:
+    """Refuse to resume with other settings: the run would silently be neither the old nor the new one.
+
+    Checkpoints written before settings were recorded (or before a setting existed) are not checked
+    for what they lack.
+    """
+    current = asdict(config)
+    changed = [
+        f"{name} {saved[name]!r} -> {value!r}"
+        for name, value in current.items()
+        if name not in RESUMABLE_CHANGES and name in saved and saved[name] != value
+    ]
+    if changed:
+        raise EmotionBiLSTMError(
+            f"--resume needs the settings the checkpoint was trained with; changed: {', '.join(changed)} "
+            "(rerun with those, or start afresh without --resume)"
+        )
 
 
 def _load_best_weights(output_dir: str) -> dict[str, torch.Tensor] | None:

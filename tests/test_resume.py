@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from clitools import REPO, cli_env
 from conftest import synthetic_examples, write_semicolon_file
 
@@ -92,15 +93,17 @@ def read_state(checkpoints: Path) -> dict | None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("extra", [(), ("--ema-decay", "0.99")], ids=["plain", "ema"])
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
-    resume_data: Path, tmp_path: Path, launched: list
+    resume_data: Path, tmp_path: Path, launched: list, extra: tuple[str, ...]
 ) -> None:
+    # with --ema-decay the weight average is part of the checkpoint, so it resumes exactly too
     from emotion_bilstm import EmotionBiLSTM
 
-    reference = start(launched, resume_data, tmp_path / "reference")
+    reference = start(launched, resume_data, tmp_path / "reference", *extra)
     killed_output = tmp_path / "killed"
     checkpoints = tmp_path / "killed.checkpoints"
-    victim = start(launched, resume_data, killed_output)
+    victim = start(launched, resume_data, killed_output, *extra)
     deadline = time.monotonic() + 240
     state = None
     while time.monotonic() < deadline and victim.poll() is None:
@@ -122,7 +125,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
     EmotionBiLSTM.from_pretrained(killed_output).predict(["i feel terrified"])
     assert not list(checkpoints.glob("state.tmp*")) or (checkpoints / "state").is_dir()
 
-    resumed = start(launched, resume_data, killed_output, "--resume")
+    resumed = start(launched, resume_data, killed_output, *extra, "--resume")
     finish(resumed)
     finish(reference)
 
@@ -134,6 +137,13 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
     assert got["best_epoch"] == want["best_epoch"]
     strip = [{k: v for k, v in record.items() if k != "seconds"} for record in got["history"]]
     assert strip == [{k: v for k, v in record.items() if k != "seconds"} for record in want["history"]]
+    # the weights themselves, bit for bit: scores and rounded metrics could hide a small difference
+    from safetensors.torch import load_file
+
+    got_weights = load_file(str(killed_output / "model.safetensors"))
+    want_weights = load_file(str(tmp_path / "reference" / "model.safetensors"))
+    assert got_weights.keys() == want_weights.keys()
+    assert all(torch.equal(got_weights[name], want_weights[name]) for name in want_weights)
     texts = ["i feel so anxious about the work", "what a glad and cheerful week", "so furious at my friend"]
     assert EmotionBiLSTM.from_pretrained(killed_output).predict(texts) == EmotionBiLSTM.from_pretrained(
         tmp_path / "reference"
@@ -146,3 +156,16 @@ def test_resume_without_a_checkpoint_is_a_one_line_error(tiny_dataset: Path, tmp
     result = run_cli("train", "--data", str(tiny_dataset), "--output-dir", str(tmp_path / "out"), "--resume", "--cpu")
     assert_one_line_error(result, "no checkpoint to resume from", "out.checkpoints", progress_lines_ok=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_with_other_settings_is_a_one_line_error(tiny_dataset: Path, tmp_path: Path) -> None:
+    from clitools import assert_one_line_error, run_cli
+
+    args = ["train", "--data", str(tiny_dataset), "--output-dir", str(tmp_path / "out"), "--cpu", "--no-progress"]
+    small = ["--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8"]
+    assert run_cli(*args, *small).returncode == 0
+    metrics = (tmp_path / "out" / "metrics.json").read_bytes()
+    result = run_cli(*args, *small, "--lr", "0.01", "--resume")
+    assert_one_line_error(result, "--resume needs the settings", "learning_rate 0.003 -> 0.01")
+    assert (tmp_path / "out" / "metrics.json").read_bytes() == metrics  # the finished model is untouched
+    assert run_cli(*args, *small, "--resume").returncode == 0  # the same settings resume (nothing left to run)
