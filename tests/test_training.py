@@ -64,3 +64,44 @@ def test_trains_above_085_on_the_shared_emotion_data(tmp_path: Path) -> None:
     assert calibration["n"] == 2000 and calibration["bins"] == 15
     assert calibration["nll_after"] <= calibration["nll_before"]
     assert EmotionBiLSTM.from_pretrained(tmp_path / "emo").temperature == pytest.approx(calibration["temperature"])
+
+
+def test_adversarial_pass_climbs_the_loss_and_leaves_the_model_as_it_was() -> None:
+    import torch
+    from accelerate import Accelerator
+
+    from emotion_bilstm.training import _backward_with_adversary
+
+    torch.manual_seed(0)
+    # no dropout: both passes see the same network, so only the perturbation separates them
+    model = EmotionBiLSTM(vocab_size=30, embedding_dim=8, hidden_size=6, dropout=0.0, embedding_dropout=0.0)
+    input_ids, lengths = torch.tensor([[2, 3, 4, 5], [6, 7, 0, 0]]), torch.tensor([4, 2])
+    labels = torch.tensor([1, 4])
+    before = model(input_ids, lengths).detach()
+    losses: list[float] = []
+
+    def loss_of_batch() -> torch.Tensor:
+        loss = torch.nn.functional.cross_entropy(model(input_ids, lengths), labels)
+        losses.append(loss.item())
+        return loss
+
+    returned = _backward_with_adversary(model.embedding, 0.5, loss_of_batch, Accelerator(cpu=True))
+    both = {name: p.grad.clone() for name, p in model.named_parameters()}
+    assert len(losses) == 2 and returned.item() == losses[0]
+    assert losses[1] > losses[0]  # the perturbation points up the loss
+    model.zero_grad()
+    loss_of_batch().backward()
+    clean = {name: p.grad for name, p in model.named_parameters()}
+    assert not torch.allclose(both["lstm.weight_ih_l0"], clean["lstm.weight_ih_l0"])  # the second pass counted
+    assert torch.equal(model(input_ids, lengths).detach(), before)  # hook removed, weights untouched
+
+
+def test_adversarial_training_still_learns_the_fixture(tiny_dataset: Path, tmp_path: Path) -> None:
+    settings = {"seed": 5, "epochs": 8}
+    plain = train(small_config(tiny_dataset, tmp_path / "plain", **settings), show_progress=False)
+    adversarial = train(
+        small_config(tiny_dataset, tmp_path / "adv", adversarial_epsilon=0.3, **settings), show_progress=False
+    )
+    assert adversarial["validation"]["accuracy"] > 0.7  # chance is 1/6
+    assert adversarial["history"][0]["train_loss"] != plain["history"][0]["train_loss"]
+    assert adversarial["train_config"]["adversarial_epsilon"] == 0.3
