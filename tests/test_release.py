@@ -214,8 +214,12 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     model.training_summary["train_config"].update(pretrained_vectors="glove-6b-50d", extra_vocab=20000)
     text = str(build_model_card(model, folder=trained_model_dir))
     assert_fully_rendered(text)
-    assert "started from GloVe 6B\n  50-d vectors" in text and "20,000 frequent GloVe words" in text
+    assert "Pretrained vectors (`glove-6b-50d`)" in text and "20,000 frequent GloVe words" in text
+    assert "started from GloVe 6B 50-d vectors" in " ".join(text.split())
     assert "| pretrained_vectors | glove-6b-50d |" in text
+    # the dropouts are stated once, under Architecture (from config.json), not again as training rows
+    assert "dropout 0.1)" in text and f"dropout {model.config['dropout']}, then" in text
+    assert "| dropout |" not in text and "| embedding_dropout |" not in text
     assert "## Calibration" in text and "temperature of 1.370" in text and "0.0410 before, 0.0120 after" in text
     assert "## Speed on CPU" in text and "| texts per second (1 thread, batch 512) | 12,345 |" in text
     assert "## Robustness" in text and "| perturbed validation / drop | 5.4 |" in text
