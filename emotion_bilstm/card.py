@@ -156,6 +156,8 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
     calibration = summary.get("calibration")
     if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), (int, float)):
         context["calibration"] = calibration
+    if isinstance(summary.get("recipe_selection"), dict) and summary["recipe_selection"].get("levers"):
+        context["recipe_selection"] = summary["recipe_selection"]
     for key in ("robustness", "speed"):
         rows = figure_rows(summary.get(key))
         if rows:

@@ -7,7 +7,8 @@ time only. Two runs with the same fixed seed:
   1. train split only, keeping the last epoch: honest held-out figures for this recipe and seed;
   2. train + validation for the same fixed number of epochs: the model that ships.
 Weights are stored as float16 when that changes no prediction on validation, its perturbed copy
-and the hand-written set; otherwise as float32. metrics.json gets run 1's validation figures.
+and the hand-written set; otherwise as float32. metrics.json gets run 1's validation figures and
+experiments/recipe.json (the recipe over 3 seeds and what each lever was worth, for the card).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ SEED = 42
 # What the release adds to the defaults: `emo-cli train` must work without the optional GloVe package,
 # so these are not defaults. 100-d rows keep 36k tokens under the 10 MB size budget in float16.
 RELEASE_SETTINGS = {"embedding_dim": 100, "pretrained_vectors": "glove-6b-50d", "extra_vocab": 20000}
+
+
+def recipe_selection() -> dict:
+    """The recipe's figures over seeds and each lever's worth (experiments/report.py writes them)."""
+    selection = json.loads((ROOT / "experiments" / "recipe.json").read_text())
+    if any(selection["overrides"].get(key) != value for key, value in RELEASE_SETTINGS.items()):
+        sys.exit("experiments/recipe.json describes another recipe: rerun experiments/report.py")
+    return selection
 
 
 def read_split(path: Path) -> tuple[list[str], list[str]]:
@@ -63,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data, work = Path(args.data), Path(args.work_dir)
+    recipe_selection()  # fail before training, not after
     started = time.perf_counter()
 
     def log(message: str) -> None:
@@ -116,6 +126,7 @@ def main() -> None:
         "calibration": heldout_summary.get("calibration"),
         "calibration_note": "temperature fitted on validation for run 1 (same recipe and seed, train split only)",
         "release_seconds": round(time.perf_counter() - started, 1),
+        "recipe_selection": recipe_selection(),
     }
     diagram = work / "heldout" / DIAGRAM_NAME  # run 1's: the shipped temperature was fitted there
     release.save_pretrained(

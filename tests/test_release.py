@@ -96,6 +96,27 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     }
 
 
+def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
+    # Issue 4 asks the card for the recipe's spread over seeds and what each lever was worth:
+    # experiments/report.py measures them into recipe.json, and the release copies that in.
+    import importlib.util
+
+    folder = shipped_model_or_skip()
+    experiments = Path(__file__).resolve().parent.parent / "experiments"
+    spec = importlib.util.spec_from_file_location("release_model", experiments / "release_model.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    recipe = json.loads((experiments / "recipe.json").read_text())
+    assert {k: recipe["overrides"].get(k) for k in release.RELEASE_SETTINGS} == release.RELEASE_SETTINGS
+    assert len(recipe["seeds"]) >= 3
+    shipped = json.loads((folder / "metrics.json").read_text())
+    assert shipped["recipe_selection"] == recipe
+    card = (folder / "README.md").read_text()
+    accuracy = recipe["accuracy_last_epoch"]
+    assert f"| validation accuracy | {accuracy['mean']:.4f} ± {accuracy['sd']:.4f} |" in card
+    assert all(f"| {row['lever']} | {row['seeds']} |" in card for row in recipe["levers"])
+
+
 # ----- float16 weights --------------------------------------------------------------------------
 
 
@@ -210,7 +231,17 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     }
     model.training_summary["trained_on"] = "train + validation"
     model.training_summary["validation_note"] = "validation figures come from the train-only run"
-    assert "GloVe" not in str(build_model_card(model, folder=trained_model_dir))
+    plain = str(build_model_card(model, folder=trained_model_dir))
+    assert "GloVe" not in plain and "How the recipe was chosen" not in plain
+    figures = {"mean": 0.9403, "sd": 0.0019}
+    model.training_summary["recipe_selection"] = {
+        "seeds": [1, 2, 3],
+        **dict.fromkeys(("accuracy_last_epoch", "macro_f1_last_epoch", "perturbed_drop_points"), figures),
+        "handwritten_accuracy": {"mean": 0.6833, "sd": 0.0167},
+        "levers": [
+            {"lever": "dropout 0.5", "seeds": 3, "accuracy_points": 0.37, "macro_f1_points": -0.2, "kept": True}
+        ],
+    }
     model.training_summary["train_config"].update(pretrained_vectors="glove-6b-50d", extra_vocab=20000)
     text = str(build_model_card(model, folder=trained_model_dir))
     assert_fully_rendered(text)
@@ -224,6 +255,9 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     assert "## Speed on CPU" in text and "| texts per second (1 thread, batch 512) | 12,345 |" in text
     assert "## Robustness" in text and "| perturbed validation / drop | 5.4 |" in text
     assert "| heldout model / perturbed validation / drop | 6.1 |" in text and "| handwritten n | 60 |" in text
+    assert "## How the recipe was chosen" in text and "seeds 1, 2, 3" in text
+    assert "| validation accuracy | 0.9403 ± 0.0019 |" in text and "| 0.683 ± 0.017 |" in text
+    assert "| dropout 0.5 | 3 | +0.37 | -0.20 | yes |" in text
     assert "trained on: train + validation" in text and "Note: validation figures come from the train-only run" in text
     card = build_model_card(model, folder=trained_model_dir)
     assert {r.metric_name for r in card.data.eval_results} == {
