@@ -15,8 +15,9 @@ from emotion_bilstm.robustness import HASHTAGS, perturb, perturb_all, perturbed_
 from emotion_bilstm.tokenizer import build_normalizer
 
 HANDWRITTEN = Path(__file__).parent / "data" / "handwritten.tsv"
-# the release scores 0.63 on it (experiments/RESULTS.md): "mostly right" is not reached yet; this guards regressions
-HANDWRITTEN_MIN_ACCURACY = 0.60
+# The release scores 0.700 on it (its recipe 0.683 ± 0.017 over seeds; 0.633 before GloVe, experiments/RESULTS.md).
+# The bar guards against falling back to the pre-GloVe level, with room for another seed's release.
+HANDWRITTEN_MIN_ACCURACY = 0.65
 MAX_PERTURBED_DROP_POINTS = 1.0
 
 
