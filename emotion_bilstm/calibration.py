@@ -158,13 +158,29 @@ def save_calibrated(
     summary = dict(model.training_summary or {})
     summary["calibration"] = summary_figures(report)
     model.training_summary = summary
-    generated = {"config.json", "model.safetensors", "tokenizer.json", "README.md", "metrics.json", DIAGRAM_NAME}
+    from .hub import CARD_NAME
+    from .model import CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME
+
+    generated = {CONFIG_NAME, WEIGHTS_NAME, TOKENIZER_NAME, CARD_NAME, METRICS_NAME, DIAGRAM_NAME}
     existing = folder.iterdir() if folder.is_dir() else []
     kept = [item for item in existing if item.is_file() and item.name not in generated]
-    with tempfile.TemporaryDirectory(prefix=".diagram-", dir=folder.parent) as scratch:
+    save_with_diagram(model, folder, report, log, dtype=dtype, extra_files=kept)
+
+
+def save_with_diagram(
+    model: Any,
+    folder: str | os.PathLike,
+    report: dict[str, Any] | None,
+    log: Callable[[str], None],
+    dtype: Any = None,
+    extra_files: Sequence[Path] = (),
+) -> None:
+    """`model.save_pretrained(folder)` with the reliability diagram of `report` (when there is one and
+    matplotlib can draw it) inside the folder before the card renders, so that the card lists it."""
+    with tempfile.TemporaryDirectory(prefix="emotion-bilstm-diagram-") as scratch:
         diagram = Path(scratch) / DIAGRAM_NAME
-        drawn = [diagram] if write_reliability_diagram(report, diagram, log) else []
-        model.save_pretrained(folder, dtype=dtype, extra_files=kept + drawn)
+        drawn = [diagram] if report is not None and write_reliability_diagram(report, diagram, log) else []
+        model.save_pretrained(folder, dtype=dtype, extra_files=[*extra_files, *drawn])
 
 
 def write_reliability_diagram(report: dict[str, Any], path: str | os.PathLike, log: Callable[[str], None]) -> bool:

@@ -14,7 +14,6 @@ import math
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -176,10 +175,12 @@ def train(
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
     checkpoint_dir = config.checkpoint_path()
     state_file = checkpoint_dir / "train_state.json"
-    if config.resume and not state_file.exists():
-        raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
+    resumed_state = None
     if config.resume:
-        _check_same_settings(config, TrainState.read(state_file).settings)
+        if not state_file.exists():
+            raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
+        resumed_state = TrainState.read(state_file)
+        _check_same_settings(config, resumed_state.settings)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
 
     def say(message: str) -> None:
@@ -250,12 +251,12 @@ def train(
     averager = WeightAverage(accelerator.unwrap_model(model), config.ema_decay) if config.ema_decay else None
     if averager is not None:
         accelerator.register_for_checkpointing(averager)  # saved and restored with the rest of the state
-    state = TrainState(settings=asdict(config))
-    if config.resume:
+    state = TrainState()
+    if resumed_state is not None:
         accelerator.load_state(str(checkpoint_dir / "state"))
-        state = TrainState.read(state_file)
-        state.settings = asdict(config)
+        state = resumed_state
         say(f"resumed from {checkpoint_dir} after epoch {state.epoch} (best macro-F1 {state.best_macro_f1:.4f})")
+    state.settings = asdict(config)
     best_weights = _load_best_weights(config.output_dir) if state.best_epoch else None
 
     started = time.perf_counter()
@@ -336,16 +337,13 @@ def train(
         test_metrics = evaluate_loader(model, test_loader, accelerator)
     summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
     if accelerator.is_main_process:
-        from .calibration import DIAGRAM_NAME, calibrate_after_training, write_reliability_diagram
+        from .calibration import calibrate_after_training, save_with_diagram
 
         calibration = calibrate_after_training(
             unwrapped, splits["validation"], summary, say, seen_in_training=config.train_on_validation
         )
         unwrapped.training_summary = summary
-        with tempfile.TemporaryDirectory(prefix="emotion-bilstm-diagram-") as scratch:
-            diagram = Path(scratch) / DIAGRAM_NAME
-            drawn = calibration is not None and write_reliability_diagram(calibration, diagram, say)
-            unwrapped.save_pretrained(config.output_dir, extra_files=[diagram] if drawn else [])
+        save_with_diagram(unwrapped, config.output_dir, calibration, say)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary
