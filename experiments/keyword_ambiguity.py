@@ -16,6 +16,8 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from release_model import read_split
+
 from emotion_bilstm.model import EmotionBiLSTM
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "emotion"
@@ -29,10 +31,6 @@ NOT_EMOTIONS = frozenset(
 )
 
 
-def read(path: Path) -> list[tuple[str, str]]:
-    return [tuple(line.rsplit(";", 1)) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def feel_word(text: str) -> str | None:
     match = FEEL_WORD.search(text)
     return match.group(1) if match and match.group(1) not in NOT_EMOTIONS else None
@@ -44,10 +42,10 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=10)
     args = parser.parse_args()
     labels_of: dict[str, Counter] = defaultdict(Counter)
-    for text, label in read(DATA / "train.txt"):
+    for text, label in zip(*read_split(DATA / "train.txt"), strict=True):
         if (word := feel_word(text)) is not None:
             labels_of[word][label] += 1
-    validation = read(DATA / "validation.txt")
+    validation = list(zip(*read_split(DATA / "validation.txt"), strict=True))
     model = EmotionBiLSTM.from_pretrained(args.model_dir)
     predicted = [p["label"] for p in model.predict([text for text, _ in validation])]
     groups: dict[str, list[tuple[bool, float]]] = defaultdict(list)

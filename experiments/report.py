@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
+from release_model import read_split  # the `text;label` split files, read as the release reads them
 
 from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.robustness import accuracy, perturbed_drop, read_handwritten
@@ -54,20 +55,11 @@ LEVERS = [
 ]
 
 
-def read_validation() -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for line in (DATA / "validation.txt").read_text(encoding="utf-8").splitlines():
-        text, label = line.rsplit(";", 1)
-        texts.append(text)
-        labels.append(label)
-    return texts, labels
-
-
 def robustness(model_dir: Path, cache: dict) -> dict:
     key = f"{model_dir}@{(model_dir / 'metrics.json').stat().st_mtime}"
     if key not in cache:
         model = EmotionBiLSTM.from_pretrained(model_dir)
-        texts, labels = read_validation()
+        texts, labels = read_split(DATA / "validation.txt")
         drop = perturbed_drop(model, texts, labels)
         hand_texts, hand_labels = read_handwritten(HANDWRITTEN)
         metrics = json.loads((model_dir / "metrics.json").read_text())

@@ -17,7 +17,18 @@ from emotion_bilstm.cli import app
 from emotion_bilstm.errors import ModelLoadError
 
 TEXTS = ["I feel so terrified tonight", "i am thrilled and delighted!!", "so lonely and hopeless", ""]
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 RELEASE_FILES = {"config.json", "model.safetensors", "tokenizer.json", "README.md", "metrics.json"}
+
+
+def release_script():
+    """experiments/release_model.py as a module: its seed, RELEASE_SETTINGS and helpers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release_model", EXPERIMENTS / "release_model.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    return release
 
 
 def shipped_model_or_skip() -> Path:
@@ -78,16 +89,12 @@ def test_shipped_default_model_is_complete_small_and_loads_both_ways() -> None:
 def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     # `make release-model` must reproduce the shipped model: a default or RELEASE_SETTINGS changed
     # without retraining would make the committed weights (and their card) describe another recipe.
-    import importlib.util
     from dataclasses import asdict
 
     from emotion_bilstm.training import TrainConfig
 
     folder = shipped_model_or_skip()
-    script = Path(__file__).resolve().parent.parent / "experiments" / "release_model.py"
-    spec = importlib.util.spec_from_file_location("release_model", script)
-    release = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(release)
+    release = release_script()
     trained = json.loads((folder / "metrics.json").read_text())["train_config"]
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
     ignored = {"data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
@@ -99,14 +106,9 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
 def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
     # Issue 4 asks the card for the recipe's spread over seeds and what each lever was worth:
     # experiments/report.py measures them into recipe.json, and the release copies that in.
-    import importlib.util
-
     folder = shipped_model_or_skip()
-    experiments = Path(__file__).resolve().parent.parent / "experiments"
-    spec = importlib.util.spec_from_file_location("release_model", experiments / "release_model.py")
-    release = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(release)
-    recipe = json.loads((experiments / "recipe.json").read_text())
+    release = release_script()
+    recipe = json.loads((EXPERIMENTS / "recipe.json").read_text())
     assert {k: recipe["overrides"].get(k) for k in release.RELEASE_SETTINGS} == release.RELEASE_SETTINGS
     assert len(recipe["seeds"]) >= 3
     shipped = json.loads((folder / "metrics.json").read_text())
