@@ -65,15 +65,18 @@ class FastBiLSTM:
         self.temperature = float(model.temperature)
         with torch.no_grad():
             embedding = model.embedding.weight.float()
-            tables, recurrent = [], []
-            for suffix in ("_l0", "_l0_reverse"):
+            vocab_size = self.vocab_size = embedding.shape[0]
+            # Rows 0..V-1: forward direction; V..2V-1: backward. One index_select fetches both.
+            # Each half is written in place: two tables and their concatenation held the table twice
+            # at once (36k words: 150 MB more peak memory for the whole process).
+            self.input_table = torch.empty(2 * vocab_size, 4 * self.hidden_size)
+            recurrent = []
+            for direction, suffix in enumerate(("_l0", "_l0_reverse")):
                 w_ih = _reorder_gates(getattr(lstm, "weight_ih" + suffix).float())
                 bias = _reorder_gates((getattr(lstm, "bias_ih" + suffix) + getattr(lstm, "bias_hh" + suffix)).float())
-                tables.append(torch.addmm(bias, embedding, w_ih.T))
+                rows = self.input_table[direction * vocab_size : (direction + 1) * vocab_size]
+                torch.addmm(bias, embedding, w_ih.T, out=rows)
                 recurrent.append(_reorder_gates(getattr(lstm, "weight_hh" + suffix).float()).T)
-            self.vocab_size = embedding.shape[0]
-            # Rows 0..V-1: forward direction; V..2V-1: backward. One index_select fetches both.
-            self.input_table = torch.cat(tables).contiguous()
             self.recurrent_weight = torch.stack(recurrent).contiguous()  # (2, H, 4H)
             self.classifier_weight = model.classifier.weight.float().T.contiguous()
             self.classifier_bias = model.classifier.bias.float().clone()
@@ -170,6 +173,7 @@ def fast_path(model: nn.Module) -> FastBiLSTM | None:
     key = _weights_key(model)
     cached = model.__dict__.get("_fast_lstm")
     if cached is None or cached[0] != key:
+        model.__dict__.pop("_fast_lstm", None)  # free the stale table before building its replacement
         cached = (key, FastBiLSTM(model))
         model.__dict__["_fast_lstm"] = cached
     return cached[1]
