@@ -23,6 +23,34 @@ TOKENIZER_KINDS = ("word", "wordpiece", "unigram")
 MAX_CHARS_PER_TOKEN = 24
 
 
+# Emoji that say one emotion, as the words the training data says it with. The emoji names (Unicode /
+# CLDR) decide each row, not any test set: 😭 is "loudly crying face", 😡 "pouting face" (anger),
+# 😱 "face screaming in fear". Words rather than emoji tokens because the training data holds
+# almost no emoji (about 2% of GoEmotions comments, none of dair-ai's), so an emoji token would be
+# rare or unseen, while "crying" or "furious" has thousands of labelled examples. One rule per
+# word, not per emoji: each rule is a normaliser pass. Measured against emoji tokens alone in
+# experiments/RESULTS.md (issue 13).
+EMOJI_WORDS: dict[str, str] = {
+    "crying": "\U0001f62d\U0001f622\U0001f63f",  # 😭 😢 😿
+    "heartbroken": "\U0001f494",  # 💔
+    "sad": "\U0001f61e\U0001f614\u2639\U0001f641\U0001f625\U0001f613",  # 😞 😔 ☹ 🙁 😥 😓
+    "furious": "\U0001f621\U0001f620\U0001f92c\U0001f47f\U0001f4a2",  # 😡 😠 🤬 👿 💢
+    "annoyed": "\U0001f644\U0001f624\U0001f612",  # 🙄 😤 😒
+    "love": (
+        "\u2764\u2665\U0001f495\U0001f496\U0001f497\U0001f493\U0001f49e\U0001f498\U0001f49d\U0001f60d"
+        "\U0001f970\U0001f618\U0001f63b\U0001f49c\U0001f499\U0001f49a\U0001f49b\U0001f9e1\U0001f90d"
+    ),  # ❤ ♥ 💕 💖 💗 💓 💞 💘 💝 😍 🥰 😘 😻 and the coloured hearts
+    "laughing": "\U0001f602\U0001f923\U0001f606\U0001f639",  # 😂 🤣 😆 😹
+    "happy": "\U0001f600\U0001f603\U0001f604\U0001f601\U0001f60a\u263a\U0001f973\U0001f389",  # 😀😃😄😁😊☺🥳🎉
+    "scared": "\U0001f631\U0001f628\U0001f630\U0001f627",  # 😱 😨 😰 😧
+    "nervous": "\U0001f62c\U0001f61f",  # 😬 😟
+    "shocked": "\U0001f62e\U0001f632\U0001f92f\U0001f62f",  # 😮 😲 🤯 😯
+}
+# Presentation marks that only change how an emoji is drawn: ❤️ is ❤ plus U+FE0F, 👍🏽 is 👍 plus a
+# skin tone, and ZWJ glues emoji into one picture.
+EMOJI_MODIFIERS = r"[\x{fe0e}\x{fe0f}\x{200d}\x{1f3fb}-\x{1f3ff}]"
+
+
 def build_normalizer():
     """The raw-text -> training-data-form rules, in the order they must run."""
     from tokenizers import Regex, normalizers
@@ -37,13 +65,27 @@ def build_normalizer():
         normalizers.Lowercase(),
         # the data writes contractions without the apostrophe: "didnt", "im", "cant"
         normalizers.Replace(Regex(r"[\x{2019}'`\x{00b4}]"), ""),
-        # hashtags keep their word; every other non-letter, non-digit (punctuation, emoji) is a space
-        normalizers.Replace(Regex(r"[^\p{L}\p{N}\s]"), " "),
+        normalizers.Replace(Regex(EMOJI_MODIFIERS), ""),
+    ]
+    rules += [normalizers.Replace(Regex(f"[{chars}]"), f" {word} ") for word, chars in EMOJI_WORDS.items()]
+    rules += [
+        # hashtags keep their word; other symbols (\p{So}: emoji) stay, to become tokens of their own
+        # (see `pre_tokenizer`); every other non-letter, non-digit (punctuation) is a space
+        normalizers.Replace(Regex(r"[^\p{L}\p{N}\p{So}\s]"), " "),
         normalizers.Replace(Regex(r"_"), " "),
     ]
     # "sooooo happyyyy" -> "soo happyy": one rule a letter, since `Replace` has no back-references
     rules += [normalizers.Replace(Regex(f"{c}{{3,}}"), c + c) for c in string.ascii_lowercase]
     return normalizers.Sequence(rules)
+
+
+def build_pre_tokenizer():
+    """Words split at whitespace, and each remaining emoji a token of its own ("ok👍" -> "ok", "👍")."""
+    from tokenizers import Regex, pre_tokenizers
+
+    return pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(r"\p{So}"), behavior="isolated")]
+    )
 
 
 def train_tokenizer(
@@ -58,7 +100,7 @@ def train_tokenizer(
     `word` keeps whole words (fast, best on this data); `wordpiece` and `unigram` split unseen words
     into known pieces.
     """
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, models, trainers
 
     specials = [PAD_TOKEN, UNK_TOKEN]
     if kind == "word":
@@ -73,7 +115,7 @@ def train_tokenizer(
     else:
         raise ValueError(f"unknown tokenizer kind {kind!r} (choose from {', '.join(TOKENIZER_KINDS)})")
     tokenizer.normalizer = build_normalizer()
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.pre_tokenizer = build_pre_tokenizer()
     tokenizer.train_from_iterator(texts, trainer=trainer)
     if tokenizer.token_to_id(PAD_TOKEN) != PAD_ID or tokenizer.token_to_id(UNK_TOKEN) != UNK_ID:
         raise AssertionError("special tokens must take ids 0 and 1")

@@ -26,7 +26,9 @@ def tokenizer():
         ("#blessed #HappyDays", "blessed happydays"),
         ("tea &amp; cake &lt;3 &quot;yes&quot;", "tea and cake 3 yes"),
         ("sooooo happyyyyy", "soo happyy"),
-        ("love it 😍🔥!!!", "love it"),
+        ("love it 😍🔥!!!", "love it love 🔥"),  # emotion emoji as words, the rest kept for the pre-tokenizer
+        ("thank you ❤️🙏🏽", "thank you love 🙏"),  # presentation marks and skin tones dropped
+        ("missed the bus again 😭😭", "missed the bus again crying crying"),
         ("Ｆｕｌｌ　ｗｉｄｔｈ ﬁne", "full width fine"),  # NFKC: full-width letters, the fi ligature
         ("snake_case_words", "snake case words"),
         ("   ", ""),
@@ -36,6 +38,12 @@ def test_raw_tweets_are_normalised_into_the_training_form(tokenizer, raw: str, w
     assert normalize(tokenizer, raw).split() == words.split()
 
 
+def test_emoji_become_tokens_of_their_own(tokenizer) -> None:
+    assert tokenizer.encode("ok👍👍 fine🔥", add_special_tokens=False).tokens[1:3] == ["[UNK]", "[UNK]"]
+    pieces = [piece for piece, _ in tokenizer.pre_tokenizer.pre_tokenize_str("ok👍👍 fine🔥")]
+    assert pieces == ["ok", "👍", "👍", "fine", "🔥"]
+
+
 def test_training_form_text_is_left_as_it_is(tokenizer) -> None:
     text = "i feel a little mellow today and i cant stop smiling"
     assert normalize(tokenizer, text).split() == text.split()
@@ -43,7 +51,7 @@ def test_training_form_text_is_left_as_it_is(tokenizer) -> None:
 
 def test_specials_and_unknown_words(tokenizer) -> None:
     assert tokenizer.token_to_id("[PAD]") == PAD_ID and tokenizer.token_to_id("[UNK]") == UNK_ID
-    ids = encode_batch(tokenizer, ["i feel zxqvbnm", "", "!!! 😍"])
+    ids = encode_batch(tokenizer, ["i feel zxqvbnm", "", "!!! 🦀"])
     assert ids[0][-1] == UNK_ID and UNK_ID not in ids[0][:-1]
     assert ids[1] == [UNK_ID] and ids[2] == [UNK_ID]  # never an empty row: packed LSTMs need length >= 1
 
