@@ -32,6 +32,7 @@ JSONL_ENCODER = json.JSONEncoder(ensure_ascii=False)
 class ClassifyStats:
     lines: int = 0
     blank: int = 0
+    no_words: int = 0  # not blank, but nothing the model reads (punctuation, unknown emoji, URLs, ...)
     invalid_utf8: int = 0
     truncated: int = 0
     uncertain: int = 0
@@ -83,7 +84,7 @@ def classify_lines(
     batch_size: int = 512,
     stats: ClassifyStats | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One result per input line, in order; a blank line gives `label: None` so line numbers match."""
+    """One result per input line, in order; a blank or wordless line gives `label: None` and a `reason`."""
     stats = stats if stats is not None else ClassifyStats()
     for chunk in chunked(lines, CHUNK_LINES):
         texts = [line for line in chunk if line.strip()]
@@ -91,9 +92,10 @@ def classify_lines(
         for line in chunk:
             if not line.strip():
                 stats.blank += 1
-                result: dict[str, Any] = {"text": line, "label": None, "score": None, "scores": {}}
+                result: dict[str, Any] = {"text": line, "label": None, "score": None, "scores": {}, "reason": "empty"}
             else:
                 result = {"text": line, **next(predictions)}
+                stats.no_words += result["label"] is None
             if min_score is not None:
                 uncertain = result["score"] is not None and result["score"] < min_score
                 stats.uncertain += uncertain

@@ -22,7 +22,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .errors import ModelLoadError, first_line
 from .labels import ID2LABEL, NUM_LABELS
-from .tokenizer import PAD_ID, encode_batch
+from .tokenizer import PAD_ID, UNK_ID, encode_batch
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -156,7 +156,9 @@ class EmotionBiLSTM(
         On CPU the recurrence runs in `fast_lstm` (same numbers, several times faster); `fast=False`
         forces the `nn.LSTM` reference path.
         """
-        ids = self.encode(list(texts))
+        return self._proba_for_ids(self.encode(list(texts)), batch_size, fast)
+
+    def _proba_for_ids(self, ids: list[list[int]], batch_size: int = 512, fast: bool = True) -> torch.Tensor:
         if fast:
             from .fast_lstm import fast_path
 
@@ -170,12 +172,16 @@ class EmotionBiLSTM(
     def predict(self, texts: list[str] | str, top_k: int | None = None, batch_size: int = 512) -> list[dict[str, Any]]:
         """Label, score and per-label scores for each text.
 
-        `top_k` keeps only the k best labels in `scores` (ordered best first); by default all six.
+        `top_k` keeps only the k best labels in `scores` (ordered best first); by default all of them.
+        A text with no word the model reads (empty, punctuation, unknown emoji, only URLs or @mentions,
+        only words it never saw) gets `label: None` and a `reason`: any label would be a guess.
         """
         if isinstance(texts, str):
             texts = [texts]
-        probs = self.predict_proba(texts, batch_size=batch_size)
-        return format_predictions(probs, self.id2label, top_k)
+        ids = self.encode(list(texts))
+        probs = self._proba_for_ids(ids, batch_size)
+        readable = [any(token != UNK_ID for token in row) for row in ids]
+        return format_predictions(probs, self.id2label, top_k, readable)
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
@@ -350,12 +356,26 @@ def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return input_ids, lengths
 
 
-def format_predictions(probs: torch.Tensor, id2label: dict[int, str], top_k: int | None = None) -> list[dict[str, Any]]:
-    """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first."""
+NO_WORDS = "no words the model reads"
+
+
+def format_predictions(
+    probs: torch.Tensor,
+    id2label: dict[int, str],
+    top_k: int | None = None,
+    readable: Sequence[bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first.
+
+    Rows that `readable` marks False get `{"label": None, "score": None, "scores": {}, "reason": ...}`.
+    """
     k = probs.shape[1] if top_k is None else max(1, min(top_k, probs.shape[1]))
     values, indices = probs.topk(k, dim=1)
     results = []
-    for row_values, row_indices in zip(values.tolist(), indices.tolist(), strict=False):
+    for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist(), strict=False)):
+        if readable is not None and not readable[row]:
+            results.append({"label": None, "score": None, "scores": {}, "reason": NO_WORDS})
+            continue
         scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=False)}
         results.append({"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores})
     return results

@@ -47,8 +47,9 @@ def test_classify_jsonl_keeps_line_alignment(trained_model_dir: Path, tmp_path: 
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["text"] for row in rows] == LINES
     assert [row["label"] for row in rows] == ["fear", None, "joy", None, "anger"]
-    assert rows[1] == {"text": "", "label": None, "score": None, "scores": {}}
-    assert all(set(row) == {"text", "label", "score", "scores"} for row in rows)
+    assert rows[1] == {"text": "", "label": None, "score": None, "scores": {}, "reason": "empty"}
+    labelled = [row for row in rows if row["label"] is not None]
+    assert all(set(row) == {"text", "label", "score", "scores"} for row in labelled)
 
 
 def test_classify_csv_and_table_and_top_k(trained_model_dir: Path, tmp_path: Path) -> None:
@@ -150,3 +151,15 @@ def test_subprocess_error_exit_codes(trained_model_dir: Path, tmp_path: Path) ->
     )
     usage = run_cli("classify", "x.txt", "--top-k", "9")  # click's usage errors are exit 2 too
     assert usage.returncode == 2 and b"Traceback" not in usage.stderr
+
+
+def test_classify_gives_no_label_to_lines_without_words(trained_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("!!! ...\n@bob https://t.co/x\ni feel so terrified tonight\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir), "-f", "jsonl"]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["label"] for row in rows] == [None, None, "fear"]
+    assert rows[0]["reason"] == rows[1]["reason"] == "no words the model reads"
+    assert "2 line(s) hold no word the model reads" in result.stderr

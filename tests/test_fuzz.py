@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from emotion_bilstm import EmotionBiLSTM
 from emotion_bilstm.labels import LABELS
-from emotion_bilstm.tokenizer import encode_batch, normalize
+from emotion_bilstm.tokenizer import UNK_ID, encode_batch, normalize
 
 # every code point class, control characters included; lone surrogates cannot be UTF-8 text, so they
 # arrive the way a file or stdin would carry them: escaped by `surrogateescape`/`backslashreplace`
@@ -46,7 +46,10 @@ def test_any_unicode_gives_a_label_and_scores_summing_to_one(model: EmotionBiLST
     ids = encode_batch(model.tokenizer, batch)
     assert all(1 <= len(row) <= model.config["max_length"] for row in ids)
     assert all(0 <= i < model.config["vocab_size"] for row in ids for i in row)
-    for result in model.predict(batch):
+    for result, row in zip(model.predict(batch), ids, strict=True):
+        if all(i == UNK_ID for i in row):  # nothing the model reads: no label rather than a guess
+            assert result == {"label": None, "score": None, "scores": {}, "reason": "no words the model reads"}
+            continue
         assert result["label"] in LABELS
         assert set(result["scores"]) == set(LABELS)
         assert abs(sum(result["scores"].values()) - 1) < 1e-4

@@ -29,7 +29,11 @@ def model(trained_model_dir: Path) -> EmotionBiLSTM:
 def test_predict_output_shape(model: EmotionBiLSTM) -> None:
     results = model.predict(TEXTS)
     assert len(results) == len(TEXTS)
-    for result in results:
+    # "" and "xxxx..." hold no word the model knows: no label, and why
+    assert [r["label"] is None for r in results] == [False, False, True, False, True]
+    for result in (results[2], results[4]):
+        assert result == {"label": None, "score": None, "scores": {}, "reason": "no words the model reads"}
+    for result in (results[0], results[1], results[3]):
         assert set(result) == {"label", "score", "scores"}
         assert result["label"] in LABELS
         assert next(iter(result["scores"])) == result["label"] and result["scores"][result["label"]] == result["score"]
