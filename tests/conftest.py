@@ -121,3 +121,13 @@ def shared_data_or_skip() -> Path:
     if not (SHARED_DATA / "train.txt").exists():
         pytest.skip(f"shared data not found at {SHARED_DATA}: skipped, it needs the dair-ai/emotion split files")
     return SHARED_DATA
+
+
+SHARED_GOEMOTIONS = SHARED_DATA.parent / "goemotions"
+
+
+@pytest.fixture
+def shared_goemotions() -> Path:
+    if not (SHARED_GOEMOTIONS / "train.tsv").exists():
+        pytest.skip(f"shared data not found at {SHARED_GOEMOTIONS}: skipped, it needs the GoEmotions split files")
+    return SHARED_GOEMOTIONS

@@ -1,0 +1,106 @@
+"""GoEmotions: the release's TSV layout, the Hub layout (a Sequence of ClassLabel), and the label mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emotion_bilstm import goemotions
+from emotion_bilstm.errors import DataError
+
+ROWS = [
+    ("WHY is the bus late AGAIN", "2", "a1"),  # anger
+    ("I love this so much", "18", "a2"),  # love
+    ("ok see you at 5", "27", "a3"),  # neutral
+    ("that was scary and sad", "14,25", "a4"),  # fear + sadness: two of our emotions, left out
+    ("thanks, great point", "15,4", "a5"),  # gratitude + approval: unmapped, left out
+    ("so annoying and infuriating", "2,3", "a6"),  # anger + annoyance: both anger, kept
+    ("not sure, maybe", "6,27", "a7"),  # neutral with another label: left out
+]
+
+
+def write_release(folder: Path, rows=ROWS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "labels.txt").write_text("\n".join(goemotions.LABELS) + "\n", encoding="utf-8")
+    (folder / "train.tsv").write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    (folder / "dev.tsv").write_text("".join("\t".join(r) + "\n" for r in rows[:3]), encoding="utf-8")
+    return folder
+
+
+def test_release_folder_is_read_with_label_names(tmp_path: Path) -> None:
+    folder = write_release(tmp_path / "go")
+    assert goemotions.is_goemotions_folder(folder)
+    splits = goemotions.read(folder)
+    assert set(splits) == {"train", "validation"}
+    assert splits["train"][3] == ("that was scary and sad", ("fear", "sadness"))
+    assert len(splits["validation"]) == 3
+
+
+def test_default_mapping_keeps_only_comments_with_one_target(tmp_path: Path) -> None:
+    comments = goemotions.read(write_release(tmp_path / "go"))["train"]
+    mapped = goemotions.map_comments(comments, goemotions.DEFAULT_MAPPING)
+    assert mapped == [
+        ("WHY is the bus late AGAIN", "anger"),
+        ("I love this so much", "love"),
+        ("ok see you at 5", "neutral"),
+        ("so annoying and infuriating", "anger"),
+    ]
+    evaluation = goemotions.map_comments(comments, goemotions.EVALUATION_MAPPING)
+    assert ("ok see you at 5", "neutral") not in evaluation  # neutral is not an emotion to score
+
+
+def test_every_mapped_label_is_a_goemotions_label() -> None:
+    assert set(goemotions.DEFAULT_MAPPING) <= set(goemotions.LABELS)
+    emotions = {"sadness", "joy", "love", "anger", "fear", "surprise", "neutral"}
+    assert set(goemotions.DEFAULT_MAPPING.values()) <= emotions
+
+
+def test_limit_label_samples_one_label_only() -> None:
+    rows = [(f"n{i}", "neutral") for i in range(10)] + [("a", "anger"), ("b", "joy")]
+    kept = goemotions.limit_label(rows, "neutral", 3, seed=1)
+    assert sum(label == "neutral" for _, label in kept) == 3 and ("a", "anger") in kept and ("b", "joy") in kept
+    assert kept == goemotions.limit_label(rows, "neutral", 3, seed=1)  # seeded: the same rows every time
+
+
+def test_hub_layout_through_datasets(tmp_path: Path) -> None:
+    """The Hub's `simplified` configuration: `labels` is a Sequence(ClassLabel(28 names)), as a Parquet file."""
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value, load_dataset
+
+    features = Features(
+        {"text": Value("string"), "labels": Sequence(ClassLabel(names=list(goemotions.LABELS))), "id": Value("string")}
+    )
+    data = {"text": [r[0] for r in ROWS], "labels": [[int(i) for i in r[1].split(",")] for r in ROWS],
+            "id": [r[2] for r in ROWS]}  # fmt: skip
+    Dataset.from_dict(data, features=features).to_parquet(str(tmp_path / "train.parquet"))
+    hub = load_dataset("parquet", data_files={"train": str(tmp_path / "train.parquet")}, features=features)
+    splits = goemotions.from_datasets(hub)
+    assert splits["train"][0] == ("WHY is the bus late AGAIN", ("anger",))
+    assert splits["train"][3][1] == ("fear", "sadness")
+
+
+@pytest.mark.parametrize(
+    ("labels_txt", "train", "message"),
+    [
+        ("a\nb\n", "x\t0\tid\n", "not the 28 GoEmotions labels"),
+        (None, "text only\n", "expected 'text<TAB>label ids"),
+        (None, "text\t99\tid\n", "are not ids 0-27"),
+    ],
+)
+def test_bad_release_files_name_the_line(tmp_path: Path, labels_txt, train: str, message: str) -> None:
+    folder = write_release(tmp_path / "go")
+    if labels_txt is not None:
+        (folder / "labels.txt").write_text(labels_txt)
+    (folder / "train.tsv").write_text(train)
+    with pytest.raises(DataError, match=message):
+        goemotions.read(folder)
+
+
+@pytest.mark.shared_data
+def test_shared_goemotions_counts(shared_goemotions: Path) -> None:
+    splits = goemotions.read(shared_goemotions)
+    assert (len(splits["train"]), len(splits["validation"])) == (43410, 5426)
+    evaluation = goemotions.map_comments(
+        [c for c in splits["validation"] if len(c[1]) == 1], goemotions.EVALUATION_MAPPING
+    )
+    assert len(evaluation) > 800
