@@ -433,3 +433,31 @@ def test_empty_validation_split_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--data", str(folder), "--output-dir", str(tmp_path / "m"), "--cpu"])
     assert result.exit_code == 2
     assert "validation.txt" in result.stderr and "no labelled texts" in result.stderr
+
+
+# ----- toy training files without a validation split ---------------------------------------------
+
+TINY_TRAINING = ("--cpu", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--no-progress")
+
+
+def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "one.txt"
+    data.write_text("i feel glad;joy\n")
+    output = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 2, (result.output, result.exception)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "one.txt" in errors[0] and "too few" in errors[0], result.stderr
+    assert "Traceback" not in result.output
+    assert not output.exists()
+
+
+def test_a_label_seen_once_trains_on_a_random_carve(tmp_path: Path) -> None:
+    data = tmp_path / "seven.txt"
+    lines = ["i feel glad;joy", "i am so sad;sadness", "i feel happy;joy", "i feel down;sadness"]
+    data.write_text("\n".join([*lines, "i am cheerful;joy", "i am blue;sadness", "i am furious;anger"]) + "\n")
+    output = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert "not stratified: anger occurs only once" in result.stderr
+    assert (output / "model.safetensors").is_file()
