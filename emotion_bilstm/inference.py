@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from .choices import OutputFormat, values
 from .errors import InputError
 from .labels import LABELS
 
-FORMATS = ("table", "jsonl", "csv")
+FORMATS = values(OutputFormat)
 # Far more than the model ever reads (max_length tokens); the rest of a longer line is skipped.
 MAX_LINE_BYTES = 64 * 1024
 CHUNK_LINES = 8192

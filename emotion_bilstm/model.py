@@ -20,6 +20,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .choices import Pooling, values
 from .errors import ModelLoadError, first_line
 from .labels import ID2LABEL, NUM_LABELS
 from .tokenizer import PAD_ID, encode_batch
@@ -27,7 +28,7 @@ from .tokenizer import PAD_ID, encode_batch
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-POOLINGS = ("max", "mean", "last")
+POOLINGS = values(Pooling)
 WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 # Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
+from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
 from .data import load_splits
 from .errors import EmotionBiLSTMError
@@ -73,6 +74,23 @@ class TrainConfig:
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
+
+    def __post_init__(self) -> None:
+        """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
+        choices = {
+            "pooling": Pooling,
+            "tokenizer": TokenizerKind,
+            "mixed_precision": MixedPrecision,
+            "pretrained_vectors": PretrainedVectors,
+        }
+        for name, choice in choices.items():
+            value = getattr(self, name)
+            if value is None and name == "pretrained_vectors":
+                continue
+            try:
+                setattr(self, name, choice(value).value)
+            except ValueError:
+                raise EmotionBiLSTMError(f"{name} {value!r} is not one of {', '.join(values(choice))}") from None
 
     def checkpoint_path(self) -> Path:
         if self.checkpoint_dir:

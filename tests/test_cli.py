@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from clitools import assert_one_line_error, run_cli
 from typer.testing import CliRunner
 
@@ -150,3 +151,62 @@ def test_subprocess_error_exit_codes(trained_model_dir: Path, tmp_path: Path) ->
     )
     usage = run_cli("classify", "x.txt", "--top-k", "9")  # click's usage errors are exit 2 too
     assert usage.returncode == 2 and b"Traceback" not in usage.stderr
+
+
+# ----- fixed choices: refused by the parser, before any work -------------------------------------
+
+BAD_CHOICES = [
+    ("train", "--pooling", "avg"),
+    ("train", "--tokenizer", "bpe"),
+    ("train", "--mixed-precision", "fp8"),
+    ("train", "--pretrained-vectors", "word2vec"),
+    ("classify", "--format", "xml"),
+    ("evaluate", "--split", "dev"),
+]
+
+
+def test_a_bad_choice_exits_2_before_reading_data(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-data")
+    for command, option, value in BAD_CHOICES:
+        args = {
+            "train": ["train", "--data", missing, "--output-dir", str(tmp_path / "out")],
+            "classify": ["classify", missing],
+            "evaluate": ["evaluate", "--data", missing],
+        }[command]
+        result = run_cli(*args, option, value)
+        line = assert_one_line_error(result, option, repr(value))
+        # the parser refused it: the missing data was never looked at, and nothing was written
+        assert "no-such-data" not in line and "training on" not in result.stderr.decode()
+        assert not (tmp_path / "out").exists()
+
+
+def test_every_library_choice_is_accepted_by_the_parser(tmp_path: Path) -> None:
+    """The CLI's choices are the library's: every value the library takes gets past the parser."""
+    from emotion_bilstm.inference import FORMATS
+    from emotion_bilstm.model import POOLINGS
+    from emotion_bilstm.tokenizer import TOKENIZER_KINDS
+    from emotion_bilstm.vectors import PRETRAINED_VECTORS
+
+    missing = str(tmp_path / "no-such-data")
+    train = ["train", "--data", missing, "--output-dir", str(tmp_path / "out"), "--cpu"]
+    cases = [[*train, "--pooling", value] for value in POOLINGS]
+    cases += [[*train, "--tokenizer", value] for value in TOKENIZER_KINDS]
+    cases += [[*train, "--pretrained-vectors", value] for value in PRETRAINED_VECTORS]
+    cases += [["classify", missing, "--format", value] for value in FORMATS]
+    cases += [[*train, "--mixed-precision", value] for value in ("auto", "no", "bf16", "fp16")]
+    for args in cases:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "Invalid value" not in result.stderr, (args, result.stderr)
+        # past the parser, the library refused the missing data (or half precision on a CPU)
+        assert "no-such-data" in result.stderr or "needs a GPU" in result.stderr, (args, result.stderr)
+
+
+def test_train_config_refuses_a_bad_choice_before_any_work(tmp_path: Path) -> None:
+    from emotion_bilstm.choices import Pooling
+    from emotion_bilstm.errors import EmotionBiLSTMError
+    from emotion_bilstm.training import TrainConfig
+
+    with pytest.raises(EmotionBiLSTMError, match="pooling 'avg' is not one of max, mean, last"):
+        TrainConfig(data=str(tmp_path), output_dir=str(tmp_path / "m"), pooling="avg")
+    # an Enum member is stored as its plain string: metrics.json and --resume compare JSON values
+    assert type(TrainConfig(data="d", output_dir="o", pooling=Pooling.MEAN).pooling) is str
