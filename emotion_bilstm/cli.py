@@ -19,7 +19,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from .choices import MixedPrecision, OutputFormat, Pooling, PretrainedVectors, Split, TokenizerKind
-from .errors import EmotionBiLSTMError
+from .errors import EmotionBiLSTMError, describe_os_error
 
 
 def _click_exception(name: str) -> type[Exception]:
@@ -103,6 +103,8 @@ def friendly_errors(command: F) -> F:
         except BrokenPipeError:  # `emo-cli classify big.txt | head`: the reader left, nothing to report
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as exc:  # unreadable input, full disk, read-only folder: the path and the cause
+            raise fail(describe_os_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 

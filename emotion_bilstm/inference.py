@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from .choices import OutputFormat, values
-from .errors import InputError
+from .errors import InputError, os_error_cause, writing
 from .labels import LABELS
 
 FORMATS = values(OutputFormat)
@@ -41,14 +41,14 @@ class ClassifyStats:
 def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
     """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
     while True:
-        raw = source.readline(MAX_LINE_BYTES)
+        raw = _read(source, MAX_LINE_BYTES)
         if not raw:
             return
         consumed = len(raw)
         if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
             stats.truncated += 1
             while True:  # skip the rest of an over-long line without holding it
-                rest = source.readline(MAX_LINE_BYTES)
+                rest = _read(source, MAX_LINE_BYTES)
                 consumed += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
@@ -63,6 +63,14 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
         except UnicodeDecodeError:
             stats.invalid_utf8 += 1
             yield raw.decode("utf-8", errors="replace")
+
+
+def _read(source: BinaryIO, limit: int) -> bytes:
+    """One line of at most `limit` bytes; a failing disk or a vanished network file is the input's error."""
+    try:
+        return source.readline(limit)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({os_error_cause(exc)})") from None
 
 
 def chunked(lines: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -187,9 +195,11 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InputError(f"{target}: cannot write here ({exc.strerror})") from None
     try:
-        with handle:
+        # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
+        with writing(target), handle:
             yield handle
-        os.replace(temporary, target)
+        with writing(target):
+            os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from .averaging import WeightAverage
 from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
 from .data import load_splits
-from .errors import EmotionBiLSTMError
+from .errors import EmotionBiLSTMError, writing
 from .labels import LABELS, NUM_LABELS
 from .metrics import classification_metrics
 from .model import EmotionBiLSTM, pad_batch
@@ -386,10 +387,15 @@ def evaluate_loader(model: torch.nn.Module, loader: DataLoader, accelerator: Any
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text if text.endswith("\n") else text + "\n")
-    os.replace(temporary, path)
+    with writing(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text if text.endswith("\n") else text + "\n")
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) -> None:
@@ -401,16 +407,21 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     # One name for every process: each writes its own random_states_<rank>.pkl into the same folder.
     staging = checkpoint_dir / "state.tmp"
     if accelerator.is_main_process:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
+    with writing(checkpoint_dir):
+        try:
+            accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
+        except BaseException:
+            if accelerator.is_main_process:
+                shutil.rmtree(staging, ignore_errors=True)  # the previous checkpoint stays whole
+            raise
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         from .model import replace_folder
 
-        replace_folder(staging, checkpoint_dir / "state")
+        with writing(checkpoint_dir):
+            replace_folder(staging, checkpoint_dir / "state")
         state.write(checkpoint_dir / "train_state.json")
     accelerator.wait_for_everyone()
 
