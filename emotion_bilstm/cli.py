@@ -19,6 +19,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from .choices import MixedPrecision, OutputFormat, Pooling, PretrainedVectors, Split, TokenizerKind
+from .console import stderr_console
 from .errors import EmotionBiLSTMError, describe_os_error
 
 
@@ -66,7 +67,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = stderr_console()
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -255,20 +255,21 @@ def classify_file(
 
 @contextmanager
 def _byte_progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None] | None]:
-    if not enabled:
+    """A bar on a terminal; off one (a log file) none at all: rich would write truncated bar lines into it."""
+    from .console import progress, stderr_console
+
+    if not enabled or not stderr_console().is_terminal:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-    with Progress(
+    with progress(
         TextColumn("classifying"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
         transient=True,
-    ) as progress:
-        task = progress.add_task("classify", total=total)
-        yield lambda n: progress.advance(task, n)
+    ) as bar:
+        task = bar.add_task("classify", total=total)
+        yield lambda n: bar.advance(task, n)

@@ -14,7 +14,6 @@ import math
 import os
 import random
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -525,24 +524,23 @@ def _mixed_precision(config: TrainConfig) -> str:
 
 
 def _progress(enabled: bool):
-    from rich.console import Console
+    """The training bar on a terminal; off one, nothing: `say` logs a plain line per epoch instead."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    return Progress(
+    from .console import progress
+
+    return progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         TextColumn("{task.fields[status]}"),
-        console=Console(file=sys.stderr),
-        disable=not enabled,
-        transient=False,
+        enabled=enabled,
     )
