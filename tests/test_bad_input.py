@@ -606,3 +606,45 @@ def test_any_os_error_is_one_line_with_path_and_cause(error: OSError, monkeypatc
     result = CliRunner().invoke(app, ["predict", "hello"])
     assert result.exit_code == 2, (result.stderr, result.exception)
     assert one_error_line(result.stderr) == f"error: /models/emo/config.json: {error.strerror}"
+
+
+def test_classify_input_that_fails_mid_read_is_blamed_on_the_input(
+    trained_model_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from emotion_bilstm import inference
+
+    source = tmp_path / "in.txt"
+    source.write_text("i feel fine\n" * 10)
+    output = tmp_path / "out.jsonl"
+    output.write_text(PREVIOUS)
+
+    class FailingDisk:
+        def __init__(self, handle) -> None:
+            self.handle, self.lines = handle, 0
+
+        def readline(self, limit: int) -> bytes:
+            self.lines += 1
+            if self.lines > 3:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return self.handle.readline(limit)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info) -> None:
+            self.handle.close()
+
+    real_open = open
+
+    def open_failing(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        return FailingDisk(handle) if "b" in mode else handle
+
+    monkeypatch.setattr(inference, "open", open_failing, raising=False)
+    result = CliRunner().invoke(
+        app, ["classify", str(source), "-m", str(trained_model_dir), "-o", str(output), *CLASSIFY_ARGS]
+    )
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = one_error_line(result.stderr)
+    assert str(source) in line and os.strerror(errno.EIO) in line and "cannot be read" in line, line
+    assert output.read_text() == PREVIOUS and no_debris(tmp_path) == []
