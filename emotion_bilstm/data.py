@@ -6,8 +6,10 @@ Whatever comes in leaves as a `DatasetDict` whose splits have two columns, `text
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,19 +72,58 @@ def load_splits(
             raise DataError(
                 f"{data}: no validation split and --validation-fraction {validation_fraction} is not in (0, 1)"
             )
-        carved = splits["train"].train_test_split(test_size=validation_fraction, seed=seed, stratify_by_column="label")
-        splits["train"], splits["validation"] = carved["train"], carved["test"]
-        if log:
-            log(
-                f"{data}: no validation split; held out {len(splits['validation'])} of the training rows "
-                f"(fraction {validation_fraction}, seed {seed}) as validation"
-            )
+        splits["train"], splits["validation"] = carve_validation(splits["train"], data, validation_fraction, seed, log)
     for name, split in splits.items():
         if len(split) == 0:
             raise DataError(f"{data}: the {name} split is empty")
     if len(set(splits["train"]["label"])) < 2:
         raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
     return DatasetDict(splits)
+
+
+def carve_validation(
+    train: Dataset,
+    data: str | os.PathLike,
+    validation_fraction: float,
+    seed: int,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Dataset, Dataset]:
+    """Hold out `validation_fraction` of `train` as validation, stratified by label where possible.
+
+    Stratifying needs every label at least twice and room for every label on both sides; a toy file
+    (7 lines, one `anger`) has neither, so it gets a plain random split and `log` says why. Too few
+    rows to keep any on both sides is a `DataError`: there is nothing to train or validate on.
+    """
+    rows = len(train)
+    # datasets rounds the held-out count up and the training count down (as sklearn does)
+    held_out = math.ceil(validation_fraction * rows)
+    if rows - held_out < 1:
+        raise DataError(
+            f"{data}: no validation split and only {rows} labelled training row(s): too few to hold out "
+            f"{validation_fraction:g} of them as validation and still train; give a validation file or more rows"
+        )
+    counts = Counter(train["label"])
+    once = [LABELS[label] for label, count in sorted(counts.items()) if count < 2]
+    reason = None
+    if once:
+        reason = f"{', '.join(once)} occur{'s' if len(once) == 1 else ''} only once"
+    elif min(held_out, rows - held_out) < len(counts):
+        reason = f"{held_out} held-out and {rows - held_out} training rows cannot each hold all {len(counts)} labels"
+    carved = None
+    if reason is None:
+        try:
+            carved = train.train_test_split(test_size=validation_fraction, seed=seed, stratify_by_column="label")
+        except ValueError as exc:  # a condition datasets checks that the two above do not foresee
+            reason = first_line(exc)
+    if carved is None:
+        carved = train.train_test_split(test_size=validation_fraction, seed=seed)
+    if log:
+        how = "stratified by label" if reason is None else f"at random, not stratified: {reason}"
+        log(
+            f"{data}: no validation split; held out {len(carved['test'])} of the training rows "
+            f"(fraction {validation_fraction}, seed {seed}) as validation, {how}"
+        )
+    return carved["train"], carved["test"]
 
 
 def find_split_files(folder: Path) -> dict[str, Path]:

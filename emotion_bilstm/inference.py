@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from .errors import InputError
+from .choices import OutputFormat, values
+from .errors import InputError, os_error_cause, writing
 from .labels import LABELS
 
-FORMATS = ("table", "jsonl", "csv")
+FORMATS = values(OutputFormat)
 # Far more than the model ever reads (max_length tokens); the rest of a longer line is skipped.
 MAX_LINE_BYTES = 64 * 1024
 CHUNK_LINES = 8192
@@ -41,14 +42,20 @@ class ClassifyStats:
 def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
     """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
     while True:
-        raw = source.readline(MAX_LINE_BYTES)
+        try:  # inline, not a helper: this runs once a line, and a try costs nothing until it raises
+            raw = source.readline(MAX_LINE_BYTES)
+        except OSError as exc:
+            raise _unreadable(exc) from None
         if not raw:
             return
         consumed = len(raw)
         if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
             stats.truncated += 1
             while True:  # skip the rest of an over-long line without holding it
-                rest = source.readline(MAX_LINE_BYTES)
+                try:
+                    rest = source.readline(MAX_LINE_BYTES)
+                except OSError as exc:
+                    raise _unreadable(exc) from None
                 consumed += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
@@ -63,6 +70,11 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
         except UnicodeDecodeError:
             stats.invalid_utf8 += 1
             yield raw.decode("utf-8", errors="replace")
+
+
+def _unreadable(exc: OSError) -> InputError:
+    """A failing disk or a vanished network file while reading: the input's error, not the output's."""
+    return InputError(f"cannot be read ({os_error_cause(exc)})")
 
 
 def chunked(lines: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -188,9 +200,11 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InputError(f"{target}: cannot write here ({exc.strerror})") from None
     try:
-        with handle:
+        # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
+        with writing(target), handle:
             yield handle
-        os.replace(temporary, target)
+        with writing(target):
+            os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -246,20 +260,21 @@ def classify_file(
 
 @contextmanager
 def _byte_progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], None] | None]:
-    if not enabled:
+    """A bar on a terminal; off one (a log file) none at all: rich would write truncated bar lines into it."""
+    from .console import progress, stderr_console
+
+    if not enabled or not stderr_console().is_terminal:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-    with Progress(
+    with progress(
         TextColumn("classifying"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
         transient=True,
-    ) as progress:
-        task = progress.add_task("classify", total=total)
-        yield lambda n: progress.advance(task, n)
+    ) as bar:
+        task = bar.add_task("classify", total=total)
+        yield lambda n: bar.advance(task, n)

@@ -20,14 +20,15 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .errors import ModelLoadError, first_line
+from .choices import Pooling, values
+from .errors import ModelLoadError, first_line, writing
 from .labels import ID2LABEL, NUM_LABELS
 from .tokenizer import PAD_ID, UNK_ID, encode_batch
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-POOLINGS = ("max", "mean", "last")
+POOLINGS = values(Pooling)
 WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 # Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must
@@ -210,25 +211,27 @@ class EmotionBiLSTM(
         if dtype is not None and dtype not in SAVE_DTYPES:
             raise ValueError(f"dtype must be one of {SAVE_DTYPES}, not {dtype!r}")
         target = Path(save_directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
         push = kwargs.pop("push_to_hub", False)
         repo_id = kwargs.pop("repo_id", None)
         # The card reads file sizes and the stored dtype from the folder, which is written before the card.
         kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
         self._save_dtype = dtype
-        try:
-            staging.mkdir()
-            for extra in extra_files:
-                shutil.copy2(extra, staging / Path(extra).name)
-            super().save_pretrained(staging, config=config or self.config, **kwargs)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris
-            raise
-        finally:
-            self._save_dtype = None
-        replace_folder(staging, target)
+        # a full disk or a read-only folder is one line naming the target, not a safetensors traceback
+        with writing(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                staging.mkdir()
+                for extra in extra_files:
+                    shutil.copy2(extra, staging / Path(extra).name)
+                super().save_pretrained(staging, config=config or self.config, **kwargs)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris
+                raise
+            finally:
+                self._save_dtype = None
+            replace_folder(staging, target)
         if push:
             return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
         return None
@@ -430,7 +433,13 @@ def replace_folder(staging: Path, target: Path) -> None:
     backup = target.parent / f".{target.name}.old-{os.getpid()}"
     if target.exists():
         os.replace(target, backup)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:  # put the previous folder back rather than leave none
+        if backup.exists():
+            os.replace(backup, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(backup, ignore_errors=True)
 
 

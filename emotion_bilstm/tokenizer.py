@@ -12,12 +12,14 @@ import string
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .choices import TokenizerKind, values
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 PAD_TOKEN, UNK_TOKEN = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
-TOKENIZER_KINDS = ("word", "wordpiece", "unigram")
+TOKENIZER_KINDS = values(TokenizerKind)
 # Raw lines are cut to this many characters before normalisation: a 50 MB "line" must not cost
 # 50 MB of normaliser work when only the first `max_length` tokens are kept anyway.
 MAX_CHARS_PER_TOKEN = 24

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import random
-import sys
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -24,9 +24,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
+from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
 from .data import load_splits
-from .errors import EmotionBiLSTMError
+from .errors import EmotionBiLSTMError, writing
 from .labels import LABELS, NUM_LABELS
 from .metrics import classification_metrics
 from .model import EmotionBiLSTM, pad_batch
@@ -73,6 +74,23 @@ class TrainConfig:
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
+
+    def __post_init__(self) -> None:
+        """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
+        choices = {
+            "pooling": Pooling,
+            "tokenizer": TokenizerKind,
+            "mixed_precision": MixedPrecision,
+            "pretrained_vectors": PretrainedVectors,
+        }
+        for name, choice in choices.items():
+            value = getattr(self, name)
+            if value is None and name == "pretrained_vectors":
+                continue
+            try:
+                setattr(self, name, choice(value).value)
+            except ValueError:
+                raise EmotionBiLSTMError(f"{name} {value!r} is not one of {', '.join(values(choice))}") from None
 
     def checkpoint_path(self) -> Path:
         if self.checkpoint_dir:
@@ -368,10 +386,15 @@ def evaluate_loader(model: torch.nn.Module, loader: DataLoader, accelerator: Any
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text if text.endswith("\n") else text + "\n")
-    os.replace(temporary, path)
+    with writing(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text if text.endswith("\n") else text + "\n")
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) -> None:
@@ -383,16 +406,21 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     # One name for every process: each writes its own random_states_<rank>.pkl into the same folder.
     staging = checkpoint_dir / "state.tmp"
     if accelerator.is_main_process:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
+    with writing(checkpoint_dir):
+        try:
+            accelerator.save_state(str(staging))  # each process writes its own RNG file; the main one the rest
+        except BaseException:
+            if accelerator.is_main_process:
+                shutil.rmtree(staging, ignore_errors=True)  # the previous checkpoint stays whole
+            raise
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         from .model import replace_folder
 
-        replace_folder(staging, checkpoint_dir / "state")
+        with writing(checkpoint_dir):
+            replace_folder(staging, checkpoint_dir / "state")
         state.write(checkpoint_dir / "train_state.json")
     accelerator.wait_for_everyone()
 
@@ -496,24 +524,23 @@ def _mixed_precision(config: TrainConfig) -> str:
 
 
 def _progress(enabled: bool):
-    from rich.console import Console
+    """The training bar on a terminal; off one, nothing: `say` logs a plain line per epoch instead."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    return Progress(
+    from .console import progress
+
+    return progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         TextColumn("{task.fields[status]}"),
-        console=Console(file=sys.stderr),
-        disable=not enabled,
-        transient=False,
+        enabled=enabled,
     )

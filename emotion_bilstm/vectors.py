@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .choices import PretrainedVectors, values
 from .errors import EmotionBiLSTMError
 from .tokenizer import PAD_ID, UNK_ID
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import torch
     from tokenizers import Tokenizer
 
-PRETRAINED_VECTORS = ("glove-6b-50d",)
+PRETRAINED_VECTORS = values(PretrainedVectors)
 GLOVE_DIM = 50
 
 

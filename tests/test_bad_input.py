@@ -5,6 +5,7 @@ valid after all (empty file, invalid UTF-8, CRLF, no final newline, a huge line)
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -433,3 +434,217 @@ def test_empty_validation_split_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--data", str(folder), "--output-dir", str(tmp_path / "m"), "--cpu"])
     assert result.exit_code == 2
     assert "validation.txt" in result.stderr and "no labelled texts" in result.stderr
+
+
+# ----- toy training files without a validation split ---------------------------------------------
+
+TINY_TRAINING = ("--cpu", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--no-progress")
+
+
+def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "one.txt"
+    data.write_text("i feel glad;joy\n")
+    output = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 2, (result.output, result.exception)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "one.txt" in errors[0] and "too few" in errors[0], result.stderr
+    assert "Traceback" not in result.output
+    assert not output.exists()
+
+
+def test_a_label_seen_once_trains_on_a_random_carve(tmp_path: Path) -> None:
+    data = tmp_path / "seven.txt"
+    lines = ["i feel glad;joy", "i am so sad;sadness", "i feel happy;joy", "i feel down;sadness"]
+    data.write_text("\n".join([*lines, "i am cheerful;joy", "i am blue;sadness", "i am furious;anger"]) + "\n")
+    output = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert "not stratified: anger occurs only once" in result.stderr
+    assert (output / "model.safetensors").is_file()
+
+
+# ----- a full disk (or read-only folder, quota): one line naming the path, exit 2, nothing half-written -----
+
+ENOSPC_TEXT = os.strerror(errno.ENOSPC)  # "No space left on device"
+
+
+def one_error_line(stderr: str) -> str:
+    """The single `error:` line of a failed run (commands that log progress may have printed lines before)."""
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, stderr
+    assert stderr.rstrip().endswith(errors[0]), stderr  # nothing after the error
+    return errors[0]
+
+
+class FillingFile:
+    """A real file that accepts `room` characters, then fails as a full disk does."""
+
+    def __init__(self, handle, room: int) -> None:
+        self.handle, self.room = handle, room
+
+    def write(self, text: str) -> int:
+        if len(text) > self.room:
+            self.handle.write(text[: self.room])  # a partial write really lands in the temporary file
+            self.handle.flush()
+            raise OSError(errno.ENOSPC, ENOSPC_TEXT)
+        self.room -= len(text)
+        return self.handle.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.handle.close()
+
+
+def test_classify_output_on_a_full_disk(trained_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    from emotion_bilstm import inference
+
+    (tmp_path / "in.txt").write_text("i feel fine\n" * 3000)
+    output = tmp_path / "out.jsonl"
+    output.write_text(PREVIOUS)
+    filling = lambda *a, **k: FillingFile(open(*a, **k), room=5000)  # noqa: E731, SIM115 (FillingFile closes it)
+    monkeypatch.setattr(inference, "open", filling, raising=False)
+    result = CliRunner().invoke(
+        app, ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir), "-o", str(output), *CLASSIFY_ARGS]
+    )
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = one_error_line(result.stderr)
+    assert str(output) in line and ENOSPC_TEXT in line, line
+    assert output.read_text() == PREVIOUS  # the previous output is untouched
+    assert no_debris(tmp_path) == []  # and the half-written temporary file is gone
+
+
+def rust_enospc(*args, **kwargs):
+    """What safetensors raises on a full disk: a SafetensorError (no OSError) holding Rust's io error."""
+    from safetensors import SafetensorError
+
+    raise SafetensorError(
+        'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space left on device" })'
+    )
+
+
+def oserror_enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, ENOSPC_TEXT)
+
+
+@pytest.mark.parametrize("error", [rust_enospc, oserror_enospc], ids=["SafetensorError", "OSError"])
+def test_train_saving_to_a_full_disk(error, tmp_path: Path, monkeypatch) -> None:
+    import safetensors.torch
+
+    data = folder_with(tmp_path, "train.txt", GOOD)
+    output = tmp_path / "model"
+    monkeypatch.setattr(safetensors.torch, "save_file", error)
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = one_error_line(result.stderr)
+    assert str(output) in line and "No space left on device" in line, line
+    assert not output.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
+def test_train_checkpoint_on_a_full_disk(tmp_path: Path, monkeypatch) -> None:
+    from accelerate import Accelerator
+
+    data = folder_with(tmp_path, "train.txt", GOOD)
+    output = tmp_path / "model"
+    real_save_state = Accelerator.save_state
+
+    def fill_disk(self, folder: str, *args, **kwargs):
+        real_save_state(self, folder, *args, **kwargs)  # writes part of the state ...
+        raise OSError(errno.ENOSPC, ENOSPC_TEXT)  # ... then the disk is full
+
+    monkeypatch.setattr(Accelerator, "save_state", fill_disk)
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = one_error_line(result.stderr)
+    checkpoints = tmp_path / "model.checkpoints"
+    assert str(checkpoints) in line and ENOSPC_TEXT in line, line
+    assert not (checkpoints / "state.tmp").exists() and not (checkpoints / "state").exists()
+
+
+def test_write_text_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    from emotion_bilstm.errors import OutputError
+    from emotion_bilstm.training import write_text_atomic
+
+    target = tmp_path / "train_state.json"
+    target.write_text(PREVIOUS)
+    real_write_text = Path.write_text
+
+    def half_write(self: Path, text: str, *args, **kwargs) -> int:
+        real_write_text(self, text[:3])
+        raise OSError(errno.ENOSPC, ENOSPC_TEXT)
+
+    monkeypatch.setattr(Path, "write_text", half_write)
+    with pytest.raises(OutputError, match=f"{target}: cannot write \\({ENOSPC_TEXT}\\)"):
+        write_text_atomic(target, "{}")
+    assert target.read_text() == PREVIOUS
+    assert no_debris(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/models/emo/config.json"),
+        OSError(errno.EROFS, os.strerror(errno.EROFS), "/models/emo/config.json"),
+        OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), "/models/emo/config.json"),
+    ],
+    ids=["permission", "read-only", "quota"],
+)
+def test_any_os_error_is_one_line_with_path_and_cause(error: OSError, monkeypatch) -> None:
+    from emotion_bilstm import cli
+
+    def fail(model):
+        raise error
+
+    monkeypatch.setattr(cli, "load_model", fail)
+    result = CliRunner().invoke(app, ["predict", "hello"])
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    assert one_error_line(result.stderr) == f"error: /models/emo/config.json: {error.strerror}"
+
+
+def test_classify_input_that_fails_mid_read_is_blamed_on_the_input(
+    trained_model_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from emotion_bilstm import inference
+
+    source = tmp_path / "in.txt"
+    source.write_text("i feel fine\n" * 10)
+    output = tmp_path / "out.jsonl"
+    output.write_text(PREVIOUS)
+
+    class FailingDisk:
+        def __init__(self, handle) -> None:
+            self.handle, self.lines = handle, 0
+
+        def readline(self, limit: int) -> bytes:
+            self.lines += 1
+            if self.lines > 3:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return self.handle.readline(limit)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info) -> None:
+            self.handle.close()
+
+    real_open = open
+
+    def open_failing(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        return FailingDisk(handle) if "b" in mode else handle
+
+    monkeypatch.setattr(inference, "open", open_failing, raising=False)
+    result = CliRunner().invoke(
+        app, ["classify", str(source), "-m", str(trained_model_dir), "-o", str(output), *CLASSIFY_ARGS]
+    )
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    line = one_error_line(result.stderr)
+    assert str(source) in line and os.strerror(errno.EIO) in line and "cannot be read" in line, line
+    assert output.read_text() == PREVIOUS and no_debris(tmp_path) == []

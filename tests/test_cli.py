@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from clitools import assert_one_line_error, run_cli
+import pytest
+from clitools import assert_one_line_error, cli_env, run_cli
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -101,14 +104,23 @@ def test_evaluate_json_has_the_promised_keys(trained_model_dir: Path, tiny_datas
     assert table.exit_code == 0 and "macro-F1" in table.stdout and "confusion" in table.stdout
 
 
+def long_folder(tmp_path: Path) -> Path:
+    """A folder whose path is over 200 characters: a long checkout or temp path must not break log lines."""
+    folder = tmp_path / ("deeply-nested-" * 5) / ("folder-" * 10) / ("with-a-long-name-" * 5)
+    folder.mkdir(parents=True)
+    assert len(str(folder)) > 200
+    return folder
+
+
 def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
-    output = tmp_path / "model"
+    output = long_folder(tmp_path) / "model"
     result = CliRunner().invoke(
         app,
         ["train", "--data", str(tiny_dataset), "--output-dir", str(output), *SMALL_TRAINING],
     )
     assert result.exit_code == 0, result.stderr
-    assert "saved" in result.stderr and "validation accuracy" in result.stderr
+    # one line, however long the path: off a terminal rich must not wrap it at 80 columns
+    assert any(line.startswith(f"saved {output}: validation accuracy") for line in result.stderr.splitlines())
     assert result.stdout == ""
     assert json.loads((output / "metrics.json").read_text())["epochs_run"] == 2
 
@@ -163,3 +175,117 @@ def test_classify_gives_no_label_to_lines_without_words(trained_model_dir: Path,
     assert [row["label"] for row in rows] == [None, None, "fear"]
     assert rows[0]["reason"] == rows[1]["reason"] == "no words the model reads"
     assert "2 line(s) hold no word the model reads" in result.stderr
+
+
+# ----- fixed choices: refused by the parser, before any work -------------------------------------
+
+BAD_CHOICES = [
+    ("train", "--pooling", "avg"),
+    ("train", "--tokenizer", "bpe"),
+    ("train", "--mixed-precision", "fp8"),
+    ("train", "--pretrained-vectors", "word2vec"),
+    ("classify", "--format", "xml"),
+    ("evaluate", "--split", "dev"),
+]
+
+
+def test_a_bad_choice_exits_2_before_reading_data(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-data")
+    for command, option, value in BAD_CHOICES:
+        args = {
+            "train": ["train", "--data", missing, "--output-dir", str(tmp_path / "out")],
+            "classify": ["classify", missing],
+            "evaluate": ["evaluate", "--data", missing],
+        }[command]
+        result = run_cli(*args, option, value)
+        line = assert_one_line_error(result, option, repr(value))
+        # the parser refused it: the missing data was never looked at, and nothing was written
+        assert "no-such-data" not in line and "training on" not in result.stderr.decode()
+        assert not (tmp_path / "out").exists()
+
+
+def test_every_library_choice_is_accepted_by_the_parser(tmp_path: Path) -> None:
+    """The CLI's choices are the library's: every value the library takes gets past the parser."""
+    from emotion_bilstm.inference import FORMATS
+    from emotion_bilstm.model import POOLINGS
+    from emotion_bilstm.tokenizer import TOKENIZER_KINDS
+    from emotion_bilstm.vectors import PRETRAINED_VECTORS
+
+    missing = str(tmp_path / "no-such-data")
+    train = ["train", "--data", missing, "--output-dir", str(tmp_path / "out"), "--cpu"]
+    cases = [[*train, "--pooling", value] for value in POOLINGS]
+    cases += [[*train, "--tokenizer", value] for value in TOKENIZER_KINDS]
+    cases += [[*train, "--pretrained-vectors", value] for value in PRETRAINED_VECTORS]
+    cases += [["classify", missing, "--format", value] for value in FORMATS]
+    cases += [[*train, "--mixed-precision", value] for value in ("auto", "no", "bf16", "fp16")]
+    for args in cases:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "Invalid value" not in result.stderr, (args, result.stderr)
+        # past the parser, the library refused the missing data (or half precision on a CPU)
+        assert "no-such-data" in result.stderr or "needs a GPU" in result.stderr, (args, result.stderr)
+
+
+def test_train_config_refuses_a_bad_choice_before_any_work(tmp_path: Path) -> None:
+    from emotion_bilstm.choices import Pooling
+    from emotion_bilstm.errors import EmotionBiLSTMError
+    from emotion_bilstm.training import TrainConfig
+
+    with pytest.raises(EmotionBiLSTMError, match="pooling 'avg' is not one of max, mean, last"):
+        TrainConfig(data=str(tmp_path), output_dir=str(tmp_path / "m"), pooling="avg")
+    # an Enum member is stored as its plain string: metrics.json and --resume compare JSON values
+    assert type(TrainConfig(data="d", output_dir="o", pooling=Pooling.MEAN).pooling) is str
+
+
+# ----- logs off a terminal: no wrapping, no progress bars --------------------------------------------
+
+BAR_CHARACTERS = "━╸╺─█▌"
+
+
+def run_logged(log: Path, *args: str) -> tuple[int, list[str]]:
+    """Run the CLI with stderr written to a file, as `2> log` would, and no COLUMNS to widen rich."""
+    env = cli_env()
+    env.pop("COLUMNS")
+    with log.open("wb") as sink:
+        code = subprocess.run(
+            [sys.executable, "-m", "emotion_bilstm", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            env=env,
+            timeout=300,
+        ).returncode
+    return code, log.read_text(encoding="utf-8").splitlines()
+
+
+def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
+    tiny_dataset: Path, trained_model_dir: Path, tmp_path: Path
+) -> None:
+    folder = long_folder(tmp_path)
+    output = folder / "model"
+    # --progress is the default for train and asked for explicitly for classify: off a terminal both stay quiet
+    code, train_log = run_logged(
+        folder / "train.log", "train", "--data", str(tiny_dataset), "--output-dir", str(output), *SMALL_TRAINING[:-1]
+    )
+    assert code == 0, train_log
+    texts = folder / "in.txt"
+    texts.write_text(INPUT * 200)
+    predictions = folder / "predictions.jsonl"
+    code, classify_log = run_logged(
+        folder / "classify.log",
+        "classify",
+        str(texts),
+        "-m",
+        str(trained_model_dir),
+        "-o",
+        str(predictions),
+        "--progress",
+    )
+    assert code == 0, classify_log
+    for line in train_log + classify_log:
+        assert not set(line) & set(BAR_CHARACTERS), line
+    # each message whole on one line: the long path never split from what follows it
+    assert any(line.startswith(f"saved {output}: validation accuracy") and "best epoch" in line for line in train_log)
+    assert [line for line in train_log if line.startswith("epoch ")] == [
+        line for line in train_log if "epoch" in line and "loss" in line
+    ]
+    assert len([line for line in train_log if line.startswith("epoch ")]) == 2  # a plain line per epoch
+    assert classify_log == [f"wrote {len(LINES) * 200} line(s) to {predictions}"]

@@ -130,3 +130,53 @@ def test_blank_lines_in_a_text_file_are_skipped_but_line_numbers_kept(tmp_path: 
         load_file(path)
     path.write_text("fine;joy\n\nsad;sadness\n")
     assert load_file(path)["label"] == [1, 0]
+
+
+# ----- small files without a validation split: a random carve where stratifying cannot work -------
+
+SEVEN_LINES = [
+    ("i feel glad", "joy"),
+    ("i am so sad", "sadness"),
+    ("i feel happy", "joy"),
+    ("i feel down", "sadness"),
+    ("i am cheerful", "joy"),
+    ("i am blue", "sadness"),
+    ("i am furious", "anger"),  # the only anger: stratifying by label is impossible
+]
+
+
+def test_a_label_seen_once_falls_back_to_a_random_carve_and_says_why(tmp_path: Path) -> None:
+    data = write_rows(tmp_path / "seven.txt", SEVEN_LINES)
+    messages: list[str] = []
+    splits = load_splits(data, validation_fraction=0.1, seed=42, log=messages.append)
+    assert len(splits["validation"]) == 1 and len(splits["train"]) == 6
+    assert sorted([*splits["train"]["text"], *splits["validation"]["text"]]) == sorted(t for t, _ in SEVEN_LINES)
+    assert len(messages) == 1 and "not stratified" in messages[0] and "anger occurs only once" in messages[0]
+    again = load_splits(data, validation_fraction=0.1, seed=42)
+    assert list(again["validation"]["text"]) == list(splits["validation"]["text"])  # the fallback is seeded too
+
+
+def test_too_few_held_out_rows_for_every_label_fall_back_too(tmp_path: Path) -> None:
+    # every label twice, but one held-out row cannot hold six labels
+    data = write_rows(tmp_path / "twelve.txt", synthetic_examples(12, seed=1))
+    messages: list[str] = []
+    splits = load_splits(data, validation_fraction=0.1, log=messages.append)
+    assert len(splits["validation"]) == 2 and len(splits["train"]) == 10
+    assert "not stratified" in messages[0] and "6 labels" in messages[0]
+
+
+def test_a_stratified_carve_says_so(tmp_path: Path) -> None:
+    messages: list[str] = []
+    load_splits(write_rows(tmp_path / "all.txt", synthetic_examples(120, seed=1)), log=messages.append)
+    assert "stratified by label" in messages[0] and "not stratified" not in messages[0]
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_too_few_rows_to_carve_is_one_clear_error(rows: int, tmp_path: Path) -> None:
+    data = write_rows(tmp_path / "tiny.txt", SEVEN_LINES[:rows])
+    with pytest.raises(DataError) as raised:
+        load_splits(data, validation_fraction=0.5 if rows == 2 else 0.1)
+    message = str(raised.value)
+    assert "tiny.txt" in message
+    # one row: nothing left to train on; two rows at 0.5: one row of one class left, so not a classifier
+    assert ("too few" in message) if rows == 1 else ("only one class" in message), message
