@@ -246,11 +246,14 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
     folder = Path(model_dir)
     if not folder.is_dir():
         raise ModelLoadError(f"{model_dir}: no such model folder (calibrate rewrites a local folder)")
+    from .metrics import model_labels
+
     model = EmotionBiLSTM.from_pretrained(folder)
+    names = model_labels(model)  # the data's labels must be the model's, with the model's ids
     if Path(data).is_file():
-        dataset, split = load_file(data), Path(data).name
+        dataset, split = load_file(data, labels=names), Path(data).name
     else:
-        dataset, split = load_splits(data, log=log)["validation"], "validation"
+        dataset, split = load_splits(data, log=log, labels=names, check_unseen=False)["validation"], "validation"
     if model.training_summary is None and (folder / "metrics.json").is_file():
         try:  # keep the training figures of a model saved before metrics.json was read back
             model.training_summary = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))

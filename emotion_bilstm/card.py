@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .labels import LABELS
+from .metrics import model_labels
 
 DATASET_ID = "dair-ai/emotion"
 # Training settings the card's table lists; the dropouts are under Architecture, read from config.json.
@@ -52,7 +53,21 @@ def measured_split(summary: dict[str, Any]) -> tuple[str, dict[str, Any]] | None
     return None
 
 
-def eval_results(summary: dict[str, Any]) -> list[Any] | None:
+def dataset_of(labels: list[str], summary: dict[str, Any]) -> str:
+    """The dataset the card names: dair-ai/emotion for the six emotions, else the data trained on.
+
+    A model whose labels begin with the six (say, with `neutral` added) is dair-ai's label set, and
+    the card describes that dataset; any other set names what training read (a Hub id or a file name).
+    """
+    if labels[: len(LABELS)] == list(LABELS):
+        return DATASET_ID
+    data = str((summary.get("train_config") or {}).get("data") or "")
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", data) and not Path(data).exists():
+        return data  # a Hub dataset id
+    return Path(data).name or "custom"
+
+
+def eval_results(summary: dict[str, Any], dataset: str = DATASET_ID) -> list[Any] | None:
     """`EvalResult`s for accuracy and macro-F1, so the Hub shows its results box."""
     from huggingface_hub import EvalResult
 
@@ -66,9 +81,9 @@ def eval_results(summary: dict[str, Any]) -> list[Any] | None:
     common = {
         "task_type": "text-classification",
         "task_name": "Text Classification",
-        "dataset_type": DATASET_ID,
-        "dataset_name": "emotion",
-        "dataset_config": "split",
+        "dataset_type": dataset,
+        "dataset_name": "emotion" if dataset == DATASET_ID else dataset,
+        **({"dataset_config": "split"} if dataset == DATASET_ID else {}),
         "dataset_split": split,
     }
     return [
@@ -119,9 +134,12 @@ def folder_facts(folder: Path | None) -> dict[str, Any]:
 
 def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> dict[str, Any]:
     """The values the template reads, computed here so that the template stays plain markdown."""
+    labels = model_labels(model)
     context: dict[str, Any] = {
         "config": model.config,
-        "labels": list(LABELS),
+        "labels": labels,
+        "emotion_six": labels[: len(LABELS)] == list(LABELS),
+        "dataset_name": dataset_of(labels, summary),
         "parameters": f"{sum(p.numel() for p in model.parameters()):,}",
         **folder_facts(folder),
     }
@@ -136,7 +154,7 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
             context["weakest"] = {"label": weakest, "f1": per_class[weakest]["f1"]}
         matrix = metrics.get("confusion_matrix")
         if matrix:
-            names = metrics.get("labels", LABELS)
+            names = metrics.get("labels", labels)
             context["confusion"] = list(zip(names, matrix, strict=False))
             count, true, predicted = max(
                 (matrix[i][j], i, j) for i in range(len(matrix)) for j in range(len(matrix)) if i != j
@@ -189,6 +207,7 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
 
     summary = model.training_summary or {}
     model_name = kwargs.pop("model_name", "emotion-bilstm")
+    dataset = dataset_of(model_labels(model), summary)
     data = ModelCardData(
         model_name=model_name,
         license="mit",
@@ -196,9 +215,9 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
         library_name="emotion-bilstm",
         pipeline_tag="text-classification",
         tags=["emotion", "bilstm", "text-classification", "pytorch"],
-        datasets=[DATASET_ID],
+        datasets=[dataset] if "/" in dataset else None,
         metrics=["accuracy", "f1"],
-        eval_results=eval_results(summary),
+        eval_results=eval_results(summary, dataset),
     )
     context = card_context(model, summary, Path(folder) if folder is not None else None)
     card = ModelCard.from_template(

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from .choices import MixedPrecision, OutputFormat, Pooling, PretrainedVectors, Split, TokenizerKind
 from .console import stderr_console
 from .errors import EmotionBiLSTMError, describe_os_error
+from .goemotions import HUB_ID as GOEMOTIONS_HUB_ID
 
 
 def _click_exception(name: str) -> type[Exception]:
@@ -56,10 +57,10 @@ app = typer.Typer(
     name="emo-cli",
     help=(
         "Emotion classification for English short texts (sadness, joy, love, anger, fear, surprise) "
-        "with a small bidirectional LSTM.\n\n"
+        "with a small bidirectional LSTM, or train it on your own labels.\n\n"
         "Classify with the model shipped in the package: [bold]emo-cli classify tweets.txt[/bold]\n\n"
-        "Train your own: [bold]emo-cli train --data DIR --output-dir runs/emo[/bold], then pass "
-        "[bold]--model runs/emo[/bold] to any command."
+        "Train your own (the labels come from the data): [bold]emo-cli train --data DIR --output-dir runs/emo"
+        "[/bold], then pass [bold]--model runs/emo[/bold] to any command."
     ),
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -75,6 +76,14 @@ ModelOption = Annotated[
     Optional[str],
     typer.Option(
         "--model", "-m", help="Model folder or Hub repo id (owner/name). Default: the model shipped in the package."
+    ),
+]
+LabelsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--labels",
+        help="Comma-separated label set, in id order (a,b,c: ids 0,1,2); rows with other labels are refused. "
+        "Default: read from the training data.",
     ),
 ]
 DatasetConfigOption = Annotated[
@@ -116,6 +125,18 @@ def load_model(model: str | None) -> Any:
     return load_default() if model is None else EmotionBiLSTM.from_pretrained(model)
 
 
+def label_list(text: str | None) -> list[str] | None:
+    """`--labels a,b,c` as a list (None when not given); a malformed list is a user's error."""
+    from .labels import parse_label_list
+
+    if text is None:
+        return None
+    try:
+        return parse_label_list(text)
+    except ValueError as exc:
+        raise EmotionBiLSTMError(str(exc)) from None
+
+
 def quiet_datasets() -> None:
     """datasets' own progress bars would interleave with ours."""
     from datasets.utils.logging import disable_progress_bar
@@ -137,7 +158,7 @@ def classify(
         typer.Option("--output", "-o", help="Write here (atomically: a temporary file renamed at the end)."),
     ] = None,
     top_k: Annotated[
-        Optional[int], typer.Option("--top-k", min=1, max=6, help="Keep only the k best scores per line.")
+        Optional[int], typer.Option("--top-k", min=1, help="Keep only the k best scores per line.")
     ] = None,
     min_score: Annotated[
         Optional[float],
@@ -188,9 +209,7 @@ def classify(
 def predict(
     texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
     model: ModelOption = None,
-    top_k: Annotated[
-        Optional[int], typer.Option("--top-k", min=1, max=6, help="How many scores to show per text.")
-    ] = 3,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="How many scores to show per text.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")] = False,
 ) -> None:
     """Classify a few texts typed on the command line.
@@ -234,19 +253,21 @@ def evaluate(
     [bold]emo-cli evaluate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
     """
     from .data import load_file, load_splits
-    from .metrics import evaluate_model
+    from .metrics import evaluate_model, model_labels
 
     quiet_datasets()
+    loaded = load_model(model)
+    names = model_labels(loaded)  # rows must carry the model's labels; their ids become the model's
     if Path(data).is_file():
-        dataset = load_file(data)
+        dataset = load_file(data, labels=names)
         split_name = Path(data).name
     else:
-        splits = load_splits(data, dataset_config, log=lambda m: err.print(escape(m)))
+        splits = load_splits(data, dataset_config, log=lambda m: err.print(escape(m)), labels=names, check_unseen=False)
         split_name = split.value if split else ("test" if "test" in splits else "validation")
         if split_name not in splits:
             raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
         dataset = splits[split_name]
-    metrics = evaluate_model(load_model(model), dataset["text"], dataset["label"])
+    metrics = evaluate_model(loaded, dataset["text"], dataset["label"])
     if as_json:
         print(json.dumps(metrics, indent=2))
         return
@@ -294,6 +315,19 @@ def train(
         Path, typer.Option("--output-dir", "-o", help="Where the best model is saved (a model folder).")
     ],
     dataset_config: DatasetConfigOption = "split",
+    labels: LabelsOption = None,
+    add_data: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--add-data",
+            help="Another source whose splits are added to --data's (repeatable). A GoEmotions folder or "
+            f"{GOEMOTIONS_HUB_ID} is mapped onto the default labels (see the model card).",
+        ),
+    ] = None,
+    neutral_limit: Annotated[
+        Optional[int],
+        typer.Option(min=0, help="Keep at most this many GoEmotions neutral training comments (a seeded sample)."),
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
@@ -379,8 +413,11 @@ def train(
 ) -> None:
     """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
 
+    The labels come from the training data (or --labels); the model keeps them in config.json.
     Runs unchanged on a CPU, a GPU, or several processes:\n
     [bold]emo-cli train --data ../shared/data/emotion --output-dir runs/emo[/bold]\n
+    [bold]emo-cli train --data tickets/ --output-dir runs/tickets --labels angry,worried,happy[/bold]\n
+    [bold]emo-cli train --data ../shared/data/emotion --add-data ../shared/data/goemotions -o runs/emo7[/bold]\n
     [bold]accelerate launch --num_processes 2 -m emotion_bilstm train --data DIR --output-dir runs/emo[/bold]
     (on CPUs: [bold]accelerate launch --multi_gpu --num_processes 2 -m emotion_bilstm train --cpu ...[/bold])
     """
@@ -394,6 +431,9 @@ def train(
         torch.set_num_threads(threads)
     config = TrainConfig(
         data=data,
+        labels=label_list(labels),
+        add_data=list(add_data or []),
+        neutral_limit=neutral_limit,
         output_dir=str(output_dir),
         dataset_config=dataset_config,
         checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
@@ -569,6 +609,7 @@ app.add_typer(data_app, name="data")
 def data_check(
     data: Annotated[str, typer.Option("--data", "-d", help="A folder of split files, one file, or a Hub dataset id.")],
     dataset_config: DatasetConfigOption = "split",
+    labels: LabelsOption = None,
     max_tokens: Annotated[
         int, typer.Option(min=1, help="Texts with more words than this after normalisation count as very long.")
     ] = 128,
@@ -585,7 +626,8 @@ def data_check(
 
     Rows per split and class; empty and very long texts; exact and normalised duplicates within a
     split and whether their labels conflict; texts shared between splits (leakage); labels outside
-    the six. "Normalised" is what the model reads (lower-cased, punctuation and URLs dropped).
+    the set (--labels, else the train split's labels). "Normalised" is what the model reads
+    (lower-cased, punctuation and URLs dropped).
 
     [bold]emo-cli data check --data ../shared/data/emotion[/bold]\n
     [bold]emo-cli data check --data train.csv --json --strict[/bold]
@@ -593,7 +635,9 @@ def data_check(
     from .doctor import check_dataset, render_report
 
     quiet_datasets()
-    report = check_dataset(data, dataset_config, max_tokens=max_tokens, log=lambda m: err.print(escape(m)))
+    report = check_dataset(
+        data, dataset_config, max_tokens=max_tokens, log=lambda m: err.print(escape(m)), labels=label_list(labels)
+    )
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:

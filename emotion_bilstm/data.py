@@ -1,7 +1,9 @@
-"""Load emotion datasets with Hugging Face `datasets`: a Hub id, a folder of split files, or one file.
+"""Load labelled datasets with Hugging Face `datasets`: a Hub id, a folder of split files, or one file.
 
 Whatever comes in leaves as a `DatasetDict` whose splits have two columns, `text` (str) and
-`label` (int, the fixed ids in `labels.py`), so everything downstream sees one shape.
+`label`, a `ClassLabel` whose names are the label set, the same on every split, so everything
+downstream sees one shape. The label set comes from the data (the train split, or a Hub dataset's
+`ClassLabel`) unless `labels` fixes it; `labels.py` says how ids are ordered.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DataError, first_line
-from .labels import LABELS, label_to_id
+from .labels import CANONICAL, LABELS, integer_label, label_to_id, normalise_name, order_names
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -46,26 +49,43 @@ def load_splits(
     validation_fraction: float = 0.1,
     seed: int = 42,
     log: Callable[[str], None] | None = None,
+    labels: Sequence[str] | None = None,
+    check_unseen: bool = True,
+    add: Sequence[str | os.PathLike] = (),
+    neutral_limit: int | None = None,
 ) -> DatasetDict:
-    """Load `data` into train / validation (/ test) splits.
+    """Load `data` into train / validation (/ test) splits that share one label set.
 
     `data` is a folder holding `train.*`, `validation.*` (or valid/val/dev) and optionally `test.*`;
     a single file (all of it is train); or a Hub dataset id such as `dair-ai/emotion` (with `config`
     `split` or `unsplit`). With no validation split, one is carved from train with `seed`, and `log`
-    is told so.
+    is told so. `labels` fixes the label set and its order (rows with other labels are refused);
+    without it the set is read from the train split. `check_unseen` refuses validation and test
+    labels that never occur in train (training cannot learn them); evaluating a model turns it off.
+
+    `add` names more sources, read the same way, whose splits are appended to `data`'s (the label
+    set is then read from all their train splits). A GoEmotions source (the release's folder, or
+    its Hub id) is mapped onto the default labels (`goemotions.py`), keeping at most
+    `neutral_limit` of its neutral training comments.
     """
     from datasets import DatasetDict
 
-    path = Path(data)
-    if path.is_dir():
-        files = find_split_files(path)
-        splits = {name: load_file(file) for name, file in files.items()}
-    elif path.is_file():
-        splits = {"train": load_file(path)}
-    elif _HUB_ID.match(str(data)) and not str(data).startswith((".", "/")):
-        splits = load_hub(str(data), config)
+    sources = [read_source(source, config, neutral_limit, seed) for source in (data, *add)]
+    if labels is not None:
+        label_set = LabelSet.fixed(labels)
+    elif add:
+        label_set = LabelSet.from_raw(label for raw in sources for label in raw["train"].named_labels())
     else:
-        raise DataError(f"{data}: no such file or folder (and not a Hub dataset id like {HUB_DATASET})")
+        label_set = sources[0]["train"].label_set()
+    splits = {"train": _concatenate([raw["train"].to_dataset(label_set) for raw in sources])}
+    seen = set(splits["train"]["label"])
+    if len(seen) < 2:  # before the other splits: their labels are all "unseen" then, which hides the cause
+        raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
+    seen = seen if check_unseen else None
+    for name in ("validation", "test"):
+        parts = [raw[name].to_dataset(label_set, seen_in_train=seen) for raw in sources if name in raw]
+        if parts:
+            splits[name] = _concatenate(parts)
 
     if "validation" not in splits:
         if not 0 < validation_fraction < 1:
@@ -78,7 +98,38 @@ def load_splits(
             raise DataError(f"{data}: the {name} split is empty")
     if len(set(splits["train"]["label"])) < 2:
         raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
+    if labels is not None and log:
+        missing = sorted(set(label_set.names) - {label_set.names[i] for i in set(splits["train"]["label"])})
+        if missing:
+            log(f"{data}: --labels names {', '.join(missing)}, which the train split never uses: never predicted")
     return DatasetDict(splits)
+
+
+def read_source(
+    data: str | os.PathLike, config: str = "split", neutral_limit: int | None = None, seed: int = 42
+) -> dict[str, RawSplit]:
+    """The splits of one source, as read: a folder, one file, or a Hub dataset id."""
+    from . import goemotions
+
+    path = Path(data)
+    if goemotions.is_goemotions_folder(path) or str(data) == goemotions.HUB_ID:
+        return {
+            name: RawSplit(Path(f"{data}:{name}"), [text for text, _ in rows], [label for _, label in rows], "row", 1)
+            for name, rows in goemotions.mapped_splits(data, neutral_limit, seed).items()
+        }
+    if path.is_dir():
+        return {name: read_raw_split(file) for name, file in find_split_files(path).items()}
+    if path.is_file():
+        return {"train": read_raw_split(path)}
+    if _HUB_ID.match(str(data)) and not str(data).startswith((".", "/")):
+        return load_hub(str(data), config)
+    raise DataError(f"{data}: no such file or folder (and not a Hub dataset id like {HUB_DATASET})")
+
+
+def _concatenate(parts: list[Dataset]) -> Dataset:
+    from datasets import concatenate_datasets
+
+    return parts[0] if len(parts) == 1 else concatenate_datasets(parts)
 
 
 def carve_validation(
@@ -103,7 +154,8 @@ def carve_validation(
             f"{validation_fraction:g} of them as validation and still train; give a validation file or more rows"
         )
     counts = Counter(train["label"])
-    once = [LABELS[label] for label, count in sorted(counts.items()) if count < 2]
+    names = train.features["label"].names
+    once = [names[label] for label, count in sorted(counts.items()) if count < 2]
     reason = None
     if once:
         reason = f"{', '.join(once)} occur{'s' if len(once) == 1 else ''} only once"
@@ -126,6 +178,113 @@ def carve_validation(
     return carved["train"], carved["test"]
 
 
+class UnseenLabelError(ValueError):
+    """A validation or test label that the train split never uses."""
+
+
+@dataclass
+class LabelSet:
+    """The label names in id order and how raw labels become ids.
+
+    `derived`: the set was read from the data, so integers stand for the default six and a name
+    outside the known emotions that only one training row carries is refused as a likely typo.
+    """
+
+    names: list[str]
+    derived: bool = False
+    counts: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def fixed(cls, names: Sequence[str]) -> LabelSet:
+        return cls([normalise_name(str(name)) for name in names])
+
+    @classmethod
+    def from_raw(cls, raw_labels: Iterable[object]) -> LabelSet:
+        """Rule 2 and 3 of `labels.py` over the labels of the train split (bad ones are refused later, by row)."""
+        counts: Counter = Counter()
+        for raw in raw_labels:
+            name = _raw_name(raw)
+            if name:
+                counts[name] += 1
+        return cls(order_names(counts), derived=True, counts=counts)
+
+    def id_of(self, raw: object) -> int:
+        """The id of one raw label; ValueError with a message fit for a user."""
+        if self.derived:
+            as_int = integer_label(raw)
+            if as_int is not None and not isinstance(raw, bool):
+                if not 0 <= as_int < len(LABELS):
+                    raise ValueError(
+                        f"label id {as_int} out of range 0-{len(LABELS) - 1} (bare integers stand for the default "
+                        "six labels; for another set give names, or --labels)"
+                    )
+                return self.names.index(LABELS[as_int])
+            name = _raw_name(raw)
+            if name and name not in self.names:
+                raise UnseenLabelError(
+                    f"label {raw!r} never occurs in the train split, so no model trained on it can predict it "
+                    f"(the train split has: {_shown(self.names)})"
+                )
+            if name and self.counts[name] == 1 and name not in CANONICAL:
+                raise ValueError(
+                    f"unknown label {raw!r}: no other training row has it (a typo? a label needs at least two "
+                    "training rows; --labels fixes the set)"
+                )
+        return label_to_id(raw, self.names)
+
+
+def _shown(names: Sequence[str], limit: int = 12) -> str:
+    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit]) + f", ... ({len(names)} labels)"
+
+
+def _raw_name(raw: object) -> str | None:
+    """The normalised name a raw label stands for in a derived set; None for what is not a usable label."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    as_int = integer_label(raw)
+    if as_int is not None:
+        return LABELS[as_int] if 0 <= as_int < len(LABELS) else None
+    if isinstance(raw, str):
+        return normalise_name(raw) or None
+    return None
+
+
+@dataclass
+class RawSplit:
+    """One split as read, its labels not yet checked: where it came from and how its rows are named."""
+
+    source: Path
+    texts: list
+    labels: list
+    row_name: str
+    first_row: int
+    class_names: list[str] | None = None  # a Hub dataset's ClassLabel names: labels are ids into these
+
+    def label_set(self) -> LabelSet:
+        if self.class_names is not None:
+            return LabelSet.fixed(self.class_names)
+        return LabelSet.from_raw(self.labels)
+
+    def named_labels(self) -> list:
+        """The labels, with a Hub dataset's ids turned into their names."""
+        if self.class_names is None:
+            return self.labels
+        names = self.class_names
+        return [names[i] if isinstance(i, int) and 0 <= i < len(names) else i for i in self.labels]
+
+    def to_dataset(self, label_set: LabelSet, seen_in_train: set[int] | None = None) -> Dataset:
+        # ids into a Hub dataset's names go through the names
+        labels = self.named_labels()
+        return _to_dataset(self.source, self.texts, labels, self.row_name, self.first_row, label_set, seen_in_train)
+
+
+def read_raw_split(path: Path) -> RawSplit:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+    texts, labels, row_name, first_row = read_raw_rows(path)
+    return RawSplit(path, texts, labels, row_name, first_row)
+
+
 def find_split_files(folder: Path) -> dict[str, Path]:
     """Map split names to the files in `folder` that hold them (`train.txt`, `dev.csv`, ...)."""
     found: dict[str, Path] = {}
@@ -140,13 +299,13 @@ def find_split_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def load_file(file: str | os.PathLike) -> Dataset:
-    """Load one file of labelled texts: `text;label` lines, CSV/TSV with a header, JSON lines or Parquet."""
-    path = Path(file)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
-    texts, labels, row_name, first_row = read_raw_rows(path)
-    return _to_dataset(path, texts, labels, row_name, first_row)
+def load_file(file: str | os.PathLike, labels: Sequence[str] | None = None) -> Dataset:
+    """Load one file of labelled texts: `text;label` lines, CSV/TSV with a header, JSON lines or Parquet.
+
+    `labels` fixes the label set (a model's, to evaluate it); without it the set is read from the file.
+    """
+    raw = read_raw_split(Path(file))
+    return raw.to_dataset(LabelSet.fixed(labels) if labels is not None else raw.label_set())
 
 
 def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
@@ -175,8 +334,8 @@ def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
     return texts, labels, row_name, 2 if builder == "csv" else 1
 
 
-def load_hub(dataset_id: str, config: str) -> dict[str, Dataset]:
-    """Load a Hub dataset (by default `dair-ai/emotion`) and bring its splits to the common shape."""
+def load_hub(dataset_id: str, config: str) -> dict[str, RawSplit]:
+    """Load a Hub dataset (by default `dair-ai/emotion`); its `ClassLabel` names are the label set."""
     from datasets import load_dataset
 
     try:
@@ -185,17 +344,16 @@ def load_hub(dataset_id: str, config: str) -> dict[str, Dataset]:
         raise DataError(
             f"{dataset_id} (config {config!r}): could not be loaded from the Hub: {first_line(exc)}"
         ) from exc
-    splits: dict[str, Dataset] = {}
+    splits: dict[str, RawSplit] = {}
     for split_name, split in hub.items():
         name = next((k for k, v in SPLIT_NAMES.items() if split_name in v), None)
         if name is None:
             continue
-        label_feature = split.features.get("label")
-        names = getattr(label_feature, "names", None)
-        texts, labels = _columns(Path(f"{dataset_id}:{split_name}"), split)
-        if names is not None and list(names) != list(LABELS):
-            labels = [names[i] for i in labels]  # a ClassLabel in another order: go through the names
-        splits[name] = _to_dataset(Path(f"{dataset_id}:{split_name}"), texts, labels, "row", first_row=0)
+        source = Path(f"{dataset_id}:{split_name}")
+        texts, labels = _columns(source, split)
+        label_column = next(c for c in LABEL_COLUMNS if c in split.column_names)
+        names = getattr(split.features.get(label_column), "names", None)
+        splits[name] = RawSplit(source, texts, labels, "row", 0, list(names) if names is not None else None)
     if "train" not in splits:
         raise DataError(f"{dataset_id}: has no train split")
     return splits
@@ -232,7 +390,15 @@ def _columns(path: Path, raw: Dataset) -> tuple[list[str], list[object]]:
     return raw[text_column], raw[label_column]
 
 
-def _to_dataset(path: Path, texts: list, labels: list, row_name: str, first_row: int) -> Dataset:
+def _to_dataset(
+    path: Path,
+    texts: list,
+    labels: list,
+    row_name: str,
+    first_row: int,
+    label_set: LabelSet,
+    seen_in_train: set[int] | None = None,
+) -> Dataset:
     from datasets import ClassLabel, Dataset, Features, Value
 
     clean_texts: list[str] = []
@@ -248,11 +414,17 @@ def _to_dataset(path: Path, texts: list, labels: list, row_name: str, first_row:
         if label is None:
             raise DataError(f"{where}: missing label")
         try:
-            label_ids.append(label_to_id(label))
+            label_id = label_set.id_of(label)
         except ValueError as exc:
             raise DataError(f"{where}: {exc}") from None
+        if seen_in_train is not None and label_id not in seen_in_train:
+            raise DataError(
+                f"{where}: label {label_set.names[label_id]!r} never occurs in the train split, so no model "
+                "trained on it can predict it (add training rows, or drop these)"
+            )
+        label_ids.append(label_id)
         clean_texts.append(str(text))
     if not clean_texts:
         raise DataError(f"{path}: no labelled texts")
-    features = Features({"text": Value("string"), "label": ClassLabel(names=list(LABELS))})
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(label_set.names))})
     return Dataset.from_dict({"text": clean_texts, "label": label_ids}, features=features)

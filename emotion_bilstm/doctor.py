@@ -1,9 +1,10 @@
 """`emo-cli data check`: what is wrong with a dataset, before a model learns it.
 
-The dataset is read twice. First each split file row by row, the way `data.load_file` reads it but
-without stopping at the first bad row, so that every label outside the six, every empty text and
-every missing label is listed as a finding. Then with `data.load_splits`, exactly as training reads
-it (including a validation split carved from train when there is none). When training would refuse
+The dataset is read twice. First each split file row by row, the way `data.load_splits` reads it
+but without stopping at the first bad row, so that every label outside the set (read from the train
+split, or fixed by `labels`), every empty text and every missing label is listed as a finding. Then
+with `data.load_splits`, exactly as training reads it (including a validation split carved from
+train when there is none). When training would refuse
 the data, that refusal is a finding too and the rows that did parse are examined instead.
 
 "Normalised" means passed through the tokenizer's normaliser (`tokenizer.build_normalizer`) with
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .data import find_split_files, load_splits, read_raw_rows
+from .data import LabelSet, UnseenLabelError, find_split_files, load_splits, read_raw_rows
 from .errors import DataError
-from .labels import LABELS, label_to_id
 
 EXAMPLES = 5
 
@@ -34,16 +34,18 @@ def check_dataset(
     seed: int = 42,
     max_tokens: int = 128,
     log: Callable[[str], None] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready report on `data` (a folder, one file or a Hub id); `report["problems"]` lists what fails `--strict`.
 
     `max_tokens`: texts with more words than this after normalisation are "very long" (training cuts them there).
     """
-    invalid, raw_splits = scan_raw_rows(data)
+    invalid, raw_splits, names = scan_raw_rows(data, labels)
     training_error = None
     try:
-        loaded = load_splits(data, dataset_config, validation_fraction, seed, log=log)
+        loaded = load_splits(data, dataset_config, validation_fraction, seed, log=log, labels=labels)
         splits = {name: (list(split["text"]), list(split["label"])) for name, split in loaded.items()}
+        names = list(loaded["train"].features["label"].names)
     except DataError as exc:
         if not raw_splits and not invalid:
             raise  # nothing there to examine: a missing path, an unreachable Hub id
@@ -52,14 +54,17 @@ def check_dataset(
     normalise = normaliser()
     report: dict[str, Any] = {
         "data": str(data),
+        "labels": names,
         "training_reads_it": training_error is None,
         "training_error": training_error,
         "max_tokens": max_tokens,
         "invalid_rows": summarise_invalid(invalid),
         "splits": {
-            name: split_report(texts, labels, normalise, max_tokens) for name, (texts, labels) in splits.items()
+            name: split_report(texts, labels, names, normalise, max_tokens) for name, (texts, labels) in splits.items()
         },
-        "leakage": [leakage_report(a, splits[a], b, splits[b], normalise) for a, b in combinations(list(splits), 2)],
+        "leakage": [
+            leakage_report(a, splits[a], b, splits[b], names, normalise) for a, b in combinations(list(splits), 2)
+        ],
     }
     report["problems"] = problems(report)
     return report
@@ -75,8 +80,11 @@ def normaliser() -> Callable[[str], str]:
 # ----- reading ---------------------------------------------------------------------------------
 
 
-def scan_raw_rows(data: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[str, tuple[list[str], list[int]]]]:
-    """Invalid rows of every local split file, and the valid rows per split (for when training refuses the data).
+def scan_raw_rows(
+    data: str | os.PathLike, labels: Sequence[str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, tuple[list[str], list[int]]], list[str]]:
+    """Invalid rows of every local split file, the valid rows per split (for when training refuses the
+    data), and the label set they were checked against: `labels`, else the one training reads from train.
 
     A Hub id has nothing to scan: its labels are class ids already, checked when it is loaded.
     """
@@ -85,32 +93,38 @@ def scan_raw_rows(data: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[s
         try:
             files = find_split_files(path)
         except DataError as exc:
-            return [{"split": "-", "where": str(path), "kind": "unreadable", "problem": str(exc)}], {}
+            return [{"split": "-", "where": str(path), "kind": "unreadable", "problem": str(exc)}], {}, []
     elif path.is_file():
         files = {"train": path}
     else:
-        return [], {}
+        return [], {}, []
     invalid: list[dict[str, Any]] = []
-    valid: dict[str, tuple[list[str], list[int]]] = {}
+    read: dict[str, list[tuple[str, Any, Any]]] = {}
     for split, file in files.items():
-        texts: list[str] = []
-        labels: list[int] = []
         try:
-            rows = list(raw_rows(file))
+            read[split] = list(raw_rows(file))
         except DataError as exc:
             invalid.append({"split": split, "where": str(file), "kind": "unreadable", "problem": str(exc)})
-            continue
+    if labels is not None:
+        label_set = LabelSet.fixed(labels)
+    else:  # as training: the train split's labels (every readable split's, when train itself is unreadable)
+        source = read.get("train") or [row for rows in read.values() for row in rows]
+        label_set = LabelSet.from_raw(label for _, _, label in source)
+    valid: dict[str, tuple[list[str], list[int]]] = {}
+    for split, rows in read.items():
+        texts: list[str] = []
+        ids: list[int] = []
         for where, text, label in rows:
-            kind, problem = row_problem(text, label)
+            kind, problem = row_problem(text, label, label_set)
             if problem:
                 row = {"split": split, "where": where, "kind": kind, "problem": problem}
-                invalid.append(row | ({"label": str(label)} if kind == "unknown label" else {}))
+                invalid.append(row | ({"label": str(label)} if kind in LABEL_KINDS else {}))
             else:
                 texts.append(str(text))
-                labels.append(label_to_id(label))
+                ids.append(label_set.id_of(label))
         if texts:
-            valid[split] = (texts, labels)
-    return invalid, valid
+            valid[split] = (texts, ids)
+    return invalid, valid, list(label_set.names)
 
 
 def raw_rows(file: Path) -> Iterable[tuple[str, Any, Any]]:
@@ -122,14 +136,19 @@ def raw_rows(file: Path) -> Iterable[tuple[str, Any, Any]]:
         yield (f"{file}:{index + first}" if row_name == "line" else f"{file}:row {index + first}"), text, label
 
 
-def row_problem(text: Any, label: Any) -> tuple[str, str | None]:
+LABEL_KINDS = ("unknown label", "label not in train")
+
+
+def row_problem(text: Any, label: Any, label_set: LabelSet) -> tuple[str, str | None]:
     """(kind, message) of what makes training refuse this row; message None for a good row."""
     if text is None or not str(text).strip():
         return "empty text", "empty text"
     if label is None:
         return "missing label", "missing label"
     try:
-        label_to_id(label)
+        label_set.id_of(label)
+    except UnseenLabelError as exc:
+        return "label not in train", str(exc)
     except ValueError as exc:
         return "unknown label", str(exc)
     return "", None
@@ -153,24 +172,26 @@ def summarise_invalid(invalid: list[dict[str, Any]]) -> dict[str, Any]:
 # ----- analysis --------------------------------------------------------------------------------
 
 
-def split_report(texts: list[str], labels: list[int], normalise: Callable[[str], str], max_tokens: int) -> dict:
+def split_report(
+    texts: list[str], labels: list[int], names: list[str], normalise: Callable[[str], str], max_tokens: int
+) -> dict:
     normalised = [normalise(text) for text in texts]
     lengths = [len(text.split()) for text in normalised]
-    classes = {name: 0 for name in LABELS}
+    classes = {name: 0 for name in names}
     for label in labels:
-        classes[LABELS[label]] += 1
+        classes[names[label]] += 1
     return {
         "rows": len(texts),
         "classes": classes,
         "empty_after_normalisation": sum(not text for text in normalised),
         "very_long": sum(length > max_tokens for length in lengths),
         "longest_tokens": max(lengths, default=0),
-        "exact_duplicates": duplicate_report(texts, texts, labels),
-        "normalised_duplicates": duplicate_report(normalised, texts, labels),
+        "exact_duplicates": duplicate_report(texts, texts, labels, names),
+        "normalised_duplicates": duplicate_report(normalised, texts, labels, names),
     }
 
 
-def duplicate_report(keys: list[str], texts: list[str], labels: list[int]) -> dict[str, Any]:
+def duplicate_report(keys: list[str], texts: list[str], labels: list[int], names: list[str]) -> dict[str, Any]:
     """Groups of rows sharing a key (the text, or its normalised form), and which disagree on the label."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
@@ -183,7 +204,7 @@ def duplicate_report(keys: list[str], texts: list[str], labels: list[int]) -> di
         "extra_rows": sum(len(rows) - 1 for rows in repeated),
         "conflicting_groups": len(conflicting),
         "conflicting_examples": [
-            {"text": texts[rows[0]], "labels": sorted({LABELS[labels[i]] for i in rows})}
+            {"text": texts[rows[0]], "labels": sorted({names[labels[i]] for i in rows})}
             for rows in conflicting[:EXAMPLES]
         ],
     }
@@ -194,6 +215,7 @@ def leakage_report(
     split_a: tuple[list[str], list[int]],
     name_b: str,
     split_b: tuple[list[str], list[int]],
+    names: list[str],
     normalise: Callable[[str], str],
 ) -> dict[str, Any]:
     """Texts found in both splits: exactly, and after normalisation; and how many of those disagree on the label."""
@@ -209,8 +231,8 @@ def leakage_report(
         "examples": [
             {
                 "text": key,
-                name_a: sorted(LABELS[i] for i in labels_a[key]),
-                name_b: sorted(LABELS[i] for i in labels_b[key]),
+                name_a: sorted(names[i] for i in labels_a[key]),
+                name_b: sorted(names[i] for i in labels_b[key]),
             }
             for key in shared[:EXAMPLES]
         ],
@@ -265,12 +287,12 @@ def render_report(report: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
     rows = Table(title=f"{escape(report['data'])}: rows per split and class")
-    for column in ("split", *LABELS, "total", "empty*", f">{report['max_tokens']} tokens"):
-        rows.add_column(column, justify="left" if column == "split" else "right")
+    for column in ("split", *report["labels"], "total", "empty*", f">{report['max_tokens']} tokens"):
+        rows.add_column(escape(column), justify="left" if column == "split" else "right")
     for name, split in report["splits"].items():
         rows.add_row(
             name,
-            *[str(split["classes"][label]) for label in LABELS],
+            *[str(split["classes"].get(label, 0)) for label in report["labels"]],
             str(split["rows"]),
             str(split["empty_after_normalisation"]),
             str(split["very_long"]),

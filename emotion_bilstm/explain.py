@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .model import NO_WORDS
 from .scoring import logits_for_ids, probabilities
 from .tokenizer import MAX_CHARS_PER_TOKEN, UNK_ID
 
@@ -42,8 +43,9 @@ def explain(model: Any, texts: list[str] | str, top_k: int = 5, batch_size: int 
     token_ids = [ids for ids, _, _ in encodings]
     occluded = occlusion_scores(model, token_ids, batch_size)
     results = []
-    for text, (_, tokens, offsets), (label_id, score, token_scores) in zip(texts, encodings, occluded, strict=True):
-        seen = bool(tokens)  # an empty or all-punctuation text is read as a single [UNK]
+    for text, (ids, tokens, offsets), (label_id, score, token_scores) in zip(texts, encodings, occluded, strict=True):
+        # nothing but [UNK] (an empty or all-punctuation text is read as one): no label, as `predict` says
+        seen = any(token != UNK_ID for token in ids)
         words = [{"word": m.group(), "start": m.start(), "end": m.end(), "score": None} for m in _WORD.finditer(text)]
         token_rows = []
         for token, (start, end), token_score in zip(tokens, offsets, token_scores if seen else [], strict=False):
@@ -55,6 +57,10 @@ def explain(model: Any, texts: list[str] | str, top_k: int = 5, batch_size: int 
                 previous = words[word_index]["score"] or 0.0
                 words[word_index]["score"] = round(previous + token_score, 6)
         ranked = sorted((w for w in words if w["score"] is not None and w["score"] > 0), key=lambda w: -w["score"])
+        if not seen:
+            results.append({"text": text, "label": None, "score": None, "reason": NO_WORDS, "tokens": [],
+                            "words": words, "top_words": []})  # fmt: skip
+            continue
         results.append(
             {
                 "text": text,

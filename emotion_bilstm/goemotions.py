@@ -115,6 +115,21 @@ def read(source: str | os.PathLike) -> dict[str, list[Comment]]:
     return read_hub(str(source))
 
 
+def mapped_splits(
+    source: str | os.PathLike,
+    neutral_limit: int | None = None,
+    seed: int = 42,
+    mapping: Mapping[str, str] | None = None,
+) -> dict[str, list[tuple[str, str]]]:
+    """Each split of `source` as (text, label) rows under `mapping` (default: `DEFAULT_MAPPING`).
+
+    Training keeps at most `neutral_limit` neutral comments (a seeded sample); validation keeps them all.
+    """
+    splits = {name: map_comments(rows, mapping or DEFAULT_MAPPING) for name, rows in read(source).items()}
+    splits["train"] = limit_label(splits["train"], "neutral", neutral_limit, seed)
+    return splits
+
+
 def map_comments(comments: Iterable[Comment], mapping: Mapping[str, str]) -> list[tuple[str, str]]:
     """(text, label) for each comment whose labels all map, and all to the same label; others are left out."""
     mapped = []

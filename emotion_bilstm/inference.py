@@ -11,7 +11,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,15 +118,16 @@ def classify_lines(
 class ResultWriter:
     """Writes results as jsonl, csv or a rich table (in blocks, so the table streams too)."""
 
-    def __init__(self, sink: IO[str], fmt: str, with_uncertain: bool = False) -> None:
+    def __init__(self, sink: IO[str], fmt: str, with_uncertain: bool = False, labels: Sequence[str] = LABELS) -> None:
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         self.sink, self.fmt, self.with_uncertain = sink, fmt, with_uncertain
+        self.labels = list(labels)  # the model's, in id order: one csv score column each
         self.rows_in_block: list[dict[str, Any]] = []
         self.blocks_written = 0
         if fmt == "csv":
             self.csv = csv.writer(sink, lineterminator="\n")
-            header = ["line", "text", "label", "score", *LABELS] + (["uncertain"] if with_uncertain else [])
+            header = ["line", "text", "label", "score", *self.labels] + (["uncertain"] if with_uncertain else [])
             self.csv.writerow(header)
         self.line_number = 0
 
@@ -137,7 +138,7 @@ class ResultWriter:
         elif self.fmt == "csv":
             scores = result["scores"]
             row = [self.line_number, result["text"], result["label"] or "", _fmt_score(result["score"])]
-            row += [_fmt_score(scores.get(name)) for name in LABELS]
+            row += [_fmt_score(scores.get(name)) for name in self.labels]
             if self.with_uncertain:
                 row.append(result.get("uncertain", ""))
             self.csv.writerow(row)
@@ -246,7 +247,9 @@ def classify_file(
         open_output(output) as sink,
         _byte_progress(show_progress, size) as advance,
     ):
-        writer = ResultWriter(sink, fmt, with_uncertain=min_score is not None)
+        from .metrics import model_labels
+
+        writer = ResultWriter(sink, fmt, with_uncertain=min_score is not None, labels=model_labels(model))
         try:
             for result in classify_lines(
                 model, read_lines(source, stats, advance), top_k, min_score, batch_size, stats

@@ -47,6 +47,11 @@ def classification_metrics(
 
 
 def evaluate_model(model, texts: Sequence[str], labels: Sequence[int], batch_size: int = 512) -> dict[str, Any]:
-    """Metrics of `model` (an `EmotionBiLSTM`) on labelled texts."""
+    """Metrics of `model` (an `EmotionBiLSTM`) on labelled texts whose ids are the model's (`model_labels`)."""
     predictions = model.predict_proba(list(texts), batch_size=batch_size).argmax(dim=1).tolist()
-    return classification_metrics(labels, predictions)
+    return classification_metrics(labels, predictions, model_labels(model))
+
+
+def model_labels(model: Any) -> list[str]:
+    """A model's label names in id order, as its config.json's id2label gives them."""
+    return [model.id2label[i] for i in range(len(model.id2label))]

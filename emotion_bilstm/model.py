@@ -41,6 +41,7 @@ SIZE_LIMITS = {
     "max_length": 8192,
 }
 MAX_PARAMETERS = 500_000_000
+MAX_LABELS = 10_000  # far beyond any label set one text classifier head should carry
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 METRICS_NAME = "metrics.json"
@@ -76,7 +77,12 @@ class EmotionBiLSTM(
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        id2label = {int(k): v for k, v in (id2label or ID2LABEL).items()}
+        if id2label is None:
+            # a model built without names: the default six when it has six outputs, else placeholders
+            id2label = ID2LABEL if num_labels == NUM_LABELS else {i: f"LABEL_{i}" for i in range(num_labels)}
+        id2label = {int(k): v for k, v in id2label.items()}
+        if sorted(id2label) != list(range(num_labels)):
+            raise ValueError(f"id2label must name ids 0..{num_labels - 1}, got {sorted(id2label)}")
         self.config: dict[str, Any] = {
             "vocab_size": vocab_size,
             "embedding_dim": embedding_dim,
@@ -89,7 +95,7 @@ class EmotionBiLSTM(
             "max_length": max_length,
             "temperature": temperature,
             "id2label": {str(k): v for k, v in id2label.items()},
-            "label2id": dict(label2id or {v: k for k, v in id2label.items()}),
+            "label2id": {v: k for k, v in id2label.items()},
         }
         self.id2label = id2label
         self.pooling = pooling
@@ -399,8 +405,9 @@ def validate_config(model_id: str, config: Any) -> dict[str, Any]:
         value = args[name]
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
             raise ModelLoadError(f"{model_id}: config.json {name}={value!r} is not an integer in 1..{limit}")
-    if args["num_labels"] != NUM_LABELS:
-        raise ModelLoadError(f"{model_id}: config.json num_labels={args['num_labels']!r}, expected {NUM_LABELS}")
+    num_labels = args["num_labels"]
+    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or not 2 <= num_labels <= MAX_LABELS:
+        raise ModelLoadError(f"{model_id}: config.json num_labels={num_labels!r} is not an integer in 2..{MAX_LABELS}")
     for name in ("dropout", "embedding_dropout"):
         if not isinstance(args[name], (int, float)) or not 0 <= args[name] < 1:
             raise ModelLoadError(f"{model_id}: config.json {name}={args[name]!r} is not in [0, 1)")
@@ -409,18 +416,42 @@ def validate_config(model_id: str, config: Any) -> dict[str, Any]:
         raise ModelLoadError(f"{model_id}: config.json temperature={temperature!r} is not a positive number")
     if args["pooling"] not in POOLINGS:
         raise ModelLoadError(f"{model_id}: config.json pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}")
-    id2label = args["id2label"]
-    if id2label is not None and (
-        not isinstance(id2label, dict)
-        or not all(str(k).isdigit() for k in id2label)
-        or {int(k) for k in id2label} != set(range(NUM_LABELS))
-    ):
-        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{NUM_LABELS - 1} to names")
+    args["id2label"] = _check_id2label(model_id, args["id2label"], args["label2id"], num_labels)
+    args.pop("label2id")  # derived from id2label, which was just checked against it
     e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
     lstm_params = 2 * 4 * h * (e + h + 2) + (layers - 1) * 2 * 4 * h * (2 * h + h + 2)
     if args["vocab_size"] * e + lstm_params > MAX_PARAMETERS:
         raise ModelLoadError(f"{model_id}: config.json asks for over {MAX_PARAMETERS:,} parameters; refusing")
     return args
+
+
+def _check_id2label(model_id: str, id2label: Any, label2id: Any, num_labels: int) -> dict[int, str] | None:
+    """id2label must name every id 0..num_labels-1 once, and label2id (when present) must be its inverse."""
+    if id2label is None:
+        if num_labels != NUM_LABELS:
+            raise ModelLoadError(f"{model_id}: config.json has num_labels={num_labels} but no id2label naming them")
+        return None
+    if (
+        not isinstance(id2label, dict)
+        or not all(str(k).isdigit() for k in id2label)
+        or not all(isinstance(v, str) and v for v in id2label.values())
+    ):
+        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{num_labels - 1} to names")
+    ids = {int(k) for k in id2label}
+    if ids != set(range(len(id2label))):
+        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{len(id2label) - 1} to names")
+    if len(id2label) != num_labels:
+        raise ModelLoadError(
+            f"{model_id}: config.json id2label names {len(id2label)} labels but num_labels is {num_labels}"
+        )
+    names = {int(k): v for k, v in id2label.items()}
+    if len(set(names.values())) != len(names):
+        raise ModelLoadError(f"{model_id}: config.json id2label names one label twice")
+    if label2id is not None and (
+        not isinstance(label2id, dict) or {str(k): v for k, v in label2id.items()} != {v: k for k, v in names.items()}
+    ):
+        raise ModelLoadError(f"{model_id}: config.json label2id is not the inverse of id2label")
+    return names
 
 
 def looks_like_path(model_id: str) -> bool:
@@ -448,6 +479,11 @@ def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict
     for name, tensor in expected.items():
         if name not in state:
             raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} lacks the tensor {name}")
+        if name.startswith("classifier.") and state[name].shape[:1] != tensor.shape[:1]:
+            raise ModelLoadError(
+                f"{model_id}: {WEIGHTS_NAME} has {state[name].shape[0]} output rows ({name}) but config.json's "
+                f"id2label names {tensor.shape[0]} labels: they do not belong together"
+            )
         if tuple(state[name].shape) != tuple(tensor.shape):
             raise ModelLoadError(
                 f"{model_id}: {WEIGHTS_NAME} has {name} of shape {tuple(state[name].shape)} but config.json "

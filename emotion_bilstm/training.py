@@ -28,7 +28,6 @@ from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, 
 from .cleaning import drop_conflicting, with_validation
 from .data import load_splits
 from .errors import EmotionBiLSTMError, writing
-from .labels import LABELS, NUM_LABELS
 from .metrics import classification_metrics
 from .model import EmotionBiLSTM, pad_batch
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
@@ -41,6 +40,8 @@ class TrainConfig:
     data: str
     output_dir: str
     dataset_config: str = "split"
+    add_data: list[str] = field(default_factory=list)  # more sources appended to `data` (e.g. GoEmotions)
+    neutral_limit: int | None = None  # at most this many GoEmotions neutral training comments (a seeded sample)
     checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
     epochs: int = 6  # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
     batch_size: int = 64
@@ -74,6 +75,7 @@ class TrainConfig:
     dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
+    labels: list[str] | None = None  # fixes the label set and its order; None: read it from the training data
 
     def __post_init__(self) -> None:
         """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
@@ -208,7 +210,18 @@ def train(
     say(f"training on {accelerator.num_processes} process(es), device {accelerator.device}")
     set_seed(config.seed)
     with accelerator.main_process_first():
-        splits = load_splits(config.data, config.dataset_config, config.validation_fraction, config.seed, log=say)
+        splits = load_splits(
+            config.data,
+            config.dataset_config,
+            config.validation_fraction,
+            config.seed,
+            log=say,
+            labels=config.labels,
+            add=config.add_data,
+            neutral_limit=config.neutral_limit,
+        )
+    label_names = list(splits["train"].features["label"].names)
+    say(f"{len(label_names)} labels: {', '.join(label_names)}")
     if config.dedupe:
         from .doctor import drop_shared_texts
 
@@ -243,7 +256,11 @@ def train(
     train_loader = DataLoader(EncodedTexts(train_ids, train_labels), batch_sampler=sampler, collate_fn=collate)
     val_loader = DataLoader(val_set, batch_size=256, shuffle=False, collate_fn=collate)
 
-    model = EmotionBiLSTM(**config.model_args(tokenizer.get_vocab_size()))
+    model = EmotionBiLSTM(
+        **config.model_args(tokenizer.get_vocab_size()),
+        num_labels=len(label_names),
+        id2label=dict(enumerate(label_names)),
+    )
     model.tokenizer = tokenizer
     if config.pretrained_vectors:
         from .vectors import initialise_embedding
@@ -258,7 +275,7 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _warmup_linear(step, warmup_steps, total_steps)
     )
-    weights = _class_weights(train_labels) if config.class_weights else None
+    weights = _class_weights(train_labels, len(label_names)) if config.class_weights else None
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
 
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
@@ -307,7 +324,7 @@ def train(
             # with an average, it is the averaged weights that are evaluated and kept
             averaged = averager.applied(accelerator.unwrap_model(model)) if averager else contextlib.nullcontext()
             with averaged:
-                metrics = evaluate_loader(model, val_loader, accelerator)
+                metrics = evaluate_loader(model, val_loader, accelerator, label_names)
                 train_loss = accelerator.reduce(
                     torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
                 ).item()
@@ -347,12 +364,12 @@ def train(
     unwrapped = accelerator.unwrap_model(model)
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
-    val_metrics = evaluate_loader(model, val_loader, accelerator)
+    val_metrics = evaluate_loader(model, val_loader, accelerator, label_names)
     test_metrics = None
     if "test" in splits:
         test_set = EncodedTexts(encode_batch(tokenizer, splits["test"]["text"]), splits["test"]["label"])
         test_loader = accelerator.prepare(DataLoader(test_set, batch_size=256, collate_fn=collate))
-        test_metrics = evaluate_loader(model, test_loader, accelerator)
+        test_metrics = evaluate_loader(model, test_loader, accelerator, label_names)
     summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
     if accelerator.is_main_process:
         from .calibration import calibrate_after_training, save_with_diagram
@@ -367,7 +384,9 @@ def train(
     return summary
 
 
-def evaluate_loader(model: torch.nn.Module, loader: DataLoader, accelerator: Any) -> dict[str, Any]:
+def evaluate_loader(
+    model: torch.nn.Module, loader: DataLoader, accelerator: Any, label_names: list[str]
+) -> dict[str, Any]:
     """Metrics over a (possibly sharded) loader; `gather_for_metrics` drops the padding duplicates."""
     model.eval()
     predictions: list[int] = []
@@ -381,7 +400,7 @@ def evaluate_loader(model: torch.nn.Module, loader: DataLoader, accelerator: Any
             predictions += gathered_predictions.tolist()
             labels += gathered_labels.tolist()
     model.train()
-    return classification_metrics(labels, predictions)
+    return classification_metrics(labels, predictions, label_names)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -476,7 +495,7 @@ def _summary(
         "train_seconds": round(time.perf_counter() - started, 1),
         "torch_version": torch.__version__,
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
-        "labels": list(LABELS),
+        "labels": list(val_metrics["labels"]),  # the label set, in id order
     }
 
 
@@ -487,10 +506,10 @@ def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:
     return input_ids.masked_fill(dropped, UNK_ID)
 
 
-def _class_weights(labels: list[int]) -> torch.Tensor:
+def _class_weights(labels: list[int], num_labels: int) -> torch.Tensor:
     """Inverse-frequency weights, normalised to mean 1, so rare classes (surprise, love) count more."""
-    counts = torch.bincount(torch.tensor(labels), minlength=NUM_LABELS).float().clamp(min=1)
-    weights = counts.sum() / (NUM_LABELS * counts)
+    counts = torch.bincount(torch.tensor(labels), minlength=num_labels).float().clamp(min=1)
+    weights = counts.sum() / (num_labels * counts)
     return weights / weights.mean()
 
 

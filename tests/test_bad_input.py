@@ -85,7 +85,8 @@ def test_classify_invalid_utf8_is_replaced_and_counted(trained_model_dir: Path, 
     rows = jsonl(result.stdout)
     assert len(rows) == 3
     assert "\ufffd" in rows[1]["text"] and "\ufffd" in rows[2]["text"]
-    assert all(row["label"] for row in rows)
+    assert rows[0]["label"] is not None
+    assert all(row["label"] or row["reason"] == "no words the model reads" for row in rows)  # "\ufffd\ufffd": no words
     assert "2 line(s) had invalid UTF-8" in result.stderr.decode()
 
 
@@ -448,7 +449,8 @@ def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--data", str(data), "--output-dir", str(output), *TINY_TRAINING])
     assert result.exit_code == 2, (result.output, result.exception)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "one.txt" in errors[0] and "too few" in errors[0], result.stderr
+    # one line is one class: refused as such before any carving is tried
+    assert len(errors) == 1 and "one.txt" in errors[0] and "only one class" in errors[0], result.stderr
     assert "Traceback" not in result.output
     assert not output.exists()
 

@@ -178,5 +178,11 @@ def test_too_few_rows_to_carve_is_one_clear_error(rows: int, tmp_path: Path) -> 
         load_splits(data, validation_fraction=0.5 if rows == 2 else 0.1)
     message = str(raised.value)
     assert "tiny.txt" in message
-    # one row: nothing left to train on; two rows at 0.5: one row of one class left, so not a classifier
-    assert ("too few" in message) if rows == 1 else ("only one class" in message), message
+    # one row is one class; two rows at 0.5 leave one row of one class: not a classifier either way
+    assert "only one class" in message, message
+
+
+def test_nothing_left_to_train_after_carving_is_one_clear_error(tmp_path: Path) -> None:
+    data = write_rows(tmp_path / "two.txt", [("i feel glad", "joy"), ("i feel furious", "anger")])
+    with pytest.raises(DataError, match=r"two.txt: no validation split and only 2 labelled training row\(s\): too few"):
+        load_splits(data, validation_fraction=0.9)

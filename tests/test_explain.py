@@ -61,7 +61,8 @@ def test_text_without_readable_words_has_no_scores(model) -> None:
     [result] = model.explain(["!!! ..."])
     assert result["tokens"] == [] and result["top_words"] == []
     assert [w["score"] for w in result["words"]] == [None, None]
-    assert result["label"] == model.predict(["!!! ..."])[0]["label"]
+    assert result["label"] is None and model.predict(["!!! ..."])[0]["label"] is None
+    assert result["reason"] == "no words the model reads"
 
 
 def test_removing_top_words_hurts_more_than_random_words_on_fixture_data(model) -> None:

@@ -104,3 +104,32 @@ def test_shared_goemotions_counts(shared_goemotions: Path) -> None:
         [c for c in splits["validation"] if len(c[1]) == 1], goemotions.EVALUATION_MAPPING
     )
     assert len(evaluation) > 800
+
+
+def test_goemotions_added_to_another_source_brings_neutral_as_id_6(tiny_dataset: Path, tmp_path: Path) -> None:
+    from emotion_bilstm.data import load_splits
+
+    go = write_release(tmp_path / "go", ROWS + [(f"the meeting is at {i}", "27", f"n{i}") for i in range(10)])
+    splits = load_splits(tiny_dataset, add=[go], neutral_limit=4)
+    assert splits["train"].features["label"].names == ["sadness", "joy", "love", "anger", "fear", "surprise", "neutral"]
+    train = list(zip(splits["train"]["text"], splits["train"]["label"], strict=True))
+    assert sum(label == 6 for _, label in train) == 4  # neutral_limit: a sample of the 11 neutral comments
+    assert ("WHY is the bus late AGAIN", 3) in train and ("so annoying and infuriating", 3) in train
+    assert not any(text == "that was scary and sad" for text, _ in train)  # two of our emotions: left out
+    validation = splits["validation"]["text"]
+    assert len(validation) == 120 + 3 and "ok see you at 5" in validation  # dev.tsv added, neutral not limited
+
+
+def test_training_with_goemotions_added_gives_a_seven_label_model(tiny_dataset: Path, tmp_path: Path) -> None:
+    import json
+
+    from conftest import small_config
+
+    from emotion_bilstm.training import train
+
+    go = write_release(tmp_path / "go", ROWS * 4)
+    output = tmp_path / "model"
+    summary = train(small_config(tiny_dataset, output, add_data=[str(go)], epochs=1), show_progress=False)
+    config = json.loads((output / "config.json").read_text())
+    assert config["num_labels"] == 7 and config["id2label"]["6"] == "neutral"
+    assert summary["train_config"]["add_data"] == [str(go)]

@@ -17,4 +17,4 @@ def test_save_load_roundtrip_predicts_identically(trained_model_dir: Path, tmp_p
     model.save_pretrained(tmp_path / "copy")
     after = EmotionBiLSTM.from_pretrained(tmp_path / "copy").predict(texts)
     assert before == after
-    assert [set(r) for r in before] == [{"label", "score", "scores"}] * 3
+    assert [set(r) for r in before] == [{"label", "score", "scores"}] * 2 + [{"label", "score", "scores", "reason"}]
