@@ -295,3 +295,26 @@ def calibrate_after_training(
         f"ECE {report['ece_before']:.4f} -> {report['ece_after']:.4f} ({ECE_BINS} bins; accuracy unchanged)"
     )
     return report
+
+
+def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall: float) -> float:
+    """How much to add to `label`'s logit so that a share `recall` of `texts` (all truly `label`) get it.
+
+    A label learnt from plentiful, easy examples (GoEmotions' neutral comments) can swallow the
+    others; a shift of its logit moves the trade-off between its recall and the other labels'
+    accuracy along one line. The shift is exact: the (1 - recall) quantile of each text's margin
+    (its `label` logit minus the best other logit), negated.
+    """
+    label_id = model.config["label2id"][label]
+    logits = logits_for_ids(model, model.encode(list(texts)))
+    others = logits.clone()
+    others[:, label_id] = -math.inf
+    margins = logits[:, label_id] - others.max(dim=-1).values
+    return float(-torch.quantile(margins, 1.0 - recall))
+
+
+def shift_label_logit(model: Any, label: str, offset: float) -> None:
+    """Add `offset` to `label`'s logit for good: folded into the classifier's bias, so every engine
+    (`predict`, `explain`, calibration, evaluation) sees the same shifted logits."""
+    with torch.no_grad():
+        model.classifier.bias[model.config["label2id"][label]] += offset

@@ -93,3 +93,33 @@ def perturbed_drop(model: Any, texts: list[str], labels: list[str], seed: int = 
     clean = accuracy(model, texts, labels)
     perturbed = accuracy(model, perturb_all(texts, seed), labels)
     return {"clean": clean, "perturbed": perturbed, "drop": round(100 * (clean - perturbed), 2)}
+
+
+def real_text_figures(model: Any, goemotions_source: str | Path, split: str = "validation") -> dict[str, Any]:
+    """How the model does on real, human-labelled Reddit comments (GoEmotions `split`).
+
+    `emotions_accuracy`: single-label comments whose label maps to one of our emotions under the
+    evaluation mapping (the held-back GoEmotions figures use it), a `neutral` answer counted as
+    wrong; `neutral_recall`: share of single-label neutral comments answered `neutral`. A model
+    without a neutral label simply scores 0 there.
+    """
+    from . import goemotions
+
+    comments = [c for c in goemotions.read(goemotions_source)[split] if len(c[1]) == 1]
+    emotional = goemotions.map_comments(comments, goemotions.EVALUATION_MAPPING)
+    neutral = [text for text, names in comments if names == ("neutral",)]
+    texts = [text for text, _ in emotional]
+    predicted = [p["label"] for p in model.predict(texts + neutral)]
+    right = sum(p == gold for p, (_, gold) in zip(predicted, emotional, strict=False))
+    return {
+        "split": split,
+        "emotions_accuracy": round(right / len(emotional), 4),
+        "emotions_n": len(emotional),
+        "neutral_recall": round(sum(p == "neutral" for p in predicted[len(texts) :]) / len(neutral), 4),
+        "neutral_n": len(neutral),
+    }
+
+
+def label_rate(model: Any, texts: list[str], label: str) -> float:
+    """Share of `texts` given `label` (e.g. how often clean emotional text is called neutral)."""
+    return round(sum(p["label"] == label for p in model.predict(texts)) / max(1, len(texts)), 4)
