@@ -87,7 +87,7 @@ def occlusion_scores(
     for ids in token_ids:
         variants.append(ids)
         variants += [without(ids, {i}) for i in range(len(ids))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature)
+    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
     results = []
     row = 0
     for ids in token_ids:
@@ -123,7 +123,7 @@ def deletion_check(
     for ids, (_, _, token_scores) in zip(token_ids, scored, strict=True):
         top = sorted(range(len(ids)), key=lambda i: -token_scores[i])[:k]
         variants += [without(ids, set(top)), without(ids, set(rng.sample(range(len(ids)), k)))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature)
+    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
     label_ids = torch.tensor([label_id for label_id, _, _ in scored])
     full = torch.tensor([score for _, score, _ in scored])
     top_drop = full - probs[0::2].gather(1, label_ids[:, None]).squeeze(1)
@@ -182,3 +182,8 @@ def _style(score: float | None, largest: float) -> str:
     if strength > 0.5:
         return f"bold {colour}"
     return colour if strength > 0.1 else ""
+
+
+def _multi(model: Any) -> bool:
+    """A multi-label model's probabilities are a sigmoid per label: occlusion explains its best label's."""
+    return bool(getattr(model, "multi_label", False))
