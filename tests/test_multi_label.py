@@ -118,6 +118,13 @@ def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path:
     assert set(both["labels"]) == {"gratitude", "admiration"} and neither["labels"] == ["neutral"]
     probs = model.predict_proba(["thanks so much this is impressive"])
     assert probs.shape == (1, 5) and float(probs.sum()) > 1.2  # independent sigmoids, not a softmax
+    reference = model.predict_proba(["thanks so much this is impressive"], fast=False)
+    assert (probs - reference).abs().max() < 1e-5  # the fast CPU path applies the same sigmoid
+    [why] = model.explain("thanks so much this is impressive")
+    explained = {entry["label"]: entry for entry in why["labels"]}
+    assert set(explained) == {"gratitude", "admiration"} and why["label"] == why["labels"][0]["label"]
+    assert explained["gratitude"]["top_words"][0]["word"] == "thanks"
+    assert explained["admiration"]["top_words"][0]["word"] == "impressive"
 
     lines = tmp_path / "in.txt"
     lines.write_text("so furious and livid about this post\n\nthanks, really grateful and glad\n")
