@@ -249,6 +249,11 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
     from .metrics import model_labels
 
     model = EmotionBiLSTM.from_pretrained(folder)
+    if model.multi_label:
+        raise ModelLoadError(
+            f"{model_dir}: a multi-label model; calibrate fits one softmax temperature, which only single-label "
+            "models have (its per-label thresholds were tuned on validation when it was trained)"
+        )
     names = model_labels(model)  # the data's labels must be the model's, with the model's ids
     if Path(data).is_file():
         dataset, split = load_file(data, labels=names), Path(data).name
@@ -287,6 +292,9 @@ def calibrate_after_training(
     """
     if seen_in_training:
         log("calibration skipped: the validation split was trained on (temperature left at 1.0)")
+        return None
+    if getattr(model, "multi_label", False):
+        log("calibration skipped: temperature scaling is for single-label models; per-label thresholds were tuned")
         return None
     report = calibrate(model, validation["text"], validation["label"])
     summary["calibration"] = summary_figures(report)

@@ -86,6 +86,23 @@ def eval_results(summary: dict[str, Any], dataset: str = DATASET_ID) -> list[Any
         **({"dataset_config": "split"} if dataset == DATASET_ID else {}),
         "dataset_split": split,
     }
+    if metrics.get("multi_label"):  # GoEmotions' own figures: micro- and macro-averaged F1
+        return [
+            EvalResult(
+                metric_type="f1",
+                metric_name=f"Micro F1{qualifier}",
+                metric_value=round(metrics["micro_f1"], 4),
+                metric_args={"average": "micro"},
+                **common,
+            ),
+            EvalResult(
+                metric_type="f1",
+                metric_name=f"Macro F1{qualifier}",
+                metric_value=round(metrics["macro_f1"], 4),
+                metric_args={"average": "macro"},
+                **common,
+            ),
+        ]
     return [
         EvalResult(
             metric_type="accuracy",
@@ -139,6 +156,8 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         "config": model.config,
         "labels": labels,
         "emotion_six": labels[: len(LABELS)] == list(LABELS),
+        "multi_label": bool(getattr(model, "multi_label", False)),
+        "thresholds": getattr(model, "thresholds", None),
         "dataset_name": dataset_of(labels, summary),
         "parameters": f"{sum(p.numel() for p in model.parameters()):,}",
         **folder_facts(folder),

@@ -20,9 +20,9 @@ def drop_conflicting(split: Dataset) -> tuple[Dataset, int]:
 
     Returns the cleaned split and how many rows were removed.
     """
-    labels_of: dict[str, set[int]] = defaultdict(set)
+    labels_of: dict[str, set] = defaultdict(set)
     for text, label in zip(split["text"], split["label"], strict=True):
-        labels_of[text].add(label)
+        labels_of[text].add(tuple(label) if isinstance(label, list) else label)  # a multi-label row's list, as a key
     seen: set[str] = set()
     keep: list[int] = []
     for index, text in enumerate(split["text"]):

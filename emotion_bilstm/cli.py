@@ -158,7 +158,18 @@ def classify(
         typer.Option("--output", "-o", help="Write here (atomically: a temporary file renamed at the end)."),
     ] = None,
     top_k: Annotated[
-        Optional[int], typer.Option("--top-k", min=1, help="Keep only the k best scores per line.")
+        Optional[int],
+        typer.Option("--top-k", min=1, help="Keep only the k best scores per line and list them as `top`."),
+    ] = None,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help="List as `top` only labels scoring at least this (with --top-k: both apply). "
+            "A multi-label model's `labels` then use it instead of its tuned per-label thresholds.",
+        ),
     ] = None,
     min_score: Annotated[
         Optional[float],
@@ -188,7 +199,9 @@ def classify(
         size = Path(input).stat().st_size if input != "-" and Path(input).is_file() else 0
         progress = err.is_terminal and size > 1_000_000
     loaded = load_model(model)
-    stats = classify_file(loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress)
+    stats = classify_file(
+        loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress, threshold=threshold
+    )
     notes = []
     if stats.invalid_utf8:
         notes.append(f"{stats.invalid_utf8} line(s) had invalid UTF-8, replaced with U+FFFD")
@@ -210,6 +223,10 @@ def predict(
     texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
     model: ModelOption = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="How many scores to show per text.")] = 3,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option("--threshold", min=0.0, max=1.0, help="Only labels scoring at least this (see classify)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")] = False,
 ) -> None:
     """Classify a few texts typed on the command line.
@@ -218,17 +235,23 @@ def predict(
     """
     from rich.table import Table
 
-    results = load_model(model).predict(texts, top_k=top_k)
+    results = load_model(model).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
             print(json.dumps({"text": text, **result}, ensure_ascii=False))
         return
     table = Table()
     table.add_column("text", overflow="fold")
-    table.add_column("emotion", style="bold")
+    table.add_column("labels" if "labels" in results[0] else "emotion", style="bold")
     table.add_column("scores")
     for text, result in zip(texts, results, strict=False):
-        table.add_row(escape(text), result["label"], ", ".join(f"{k} {v:.2f}" for k, v in result["scores"].items()))
+        shown = {entry["label"]: entry["score"] for entry in result["top"]} if "top" in result else result["scores"]
+        if "labels" in result:  # multi-label: every label that applies, maybe none; scores of the best few
+            chosen = ", ".join(result["labels"]) or "(none)"
+            shown = shown if "top" in result else dict(list(shown.items())[:3])
+        else:
+            chosen = result["label"]
+        table.add_row(escape(text), escape(chosen), escape(", ".join(f"{k} {v:.2f}" for k, v in shown.items())))
     out.print(table)
 
 
@@ -258,11 +281,19 @@ def evaluate(
     quiet_datasets()
     loaded = load_model(model)
     names = model_labels(loaded)  # rows must carry the model's labels; their ids become the model's
+    multi = loaded.multi_label  # `a|b` labels in csv/tsv/txt are lists for a multi-label model
     if Path(data).is_file():
-        dataset = load_file(data, labels=names)
+        dataset = load_file(data, labels=names, multi_label=multi)
         split_name = Path(data).name
     else:
-        splits = load_splits(data, dataset_config, log=lambda m: err.print(escape(m)), labels=names, check_unseen=False)
+        splits = load_splits(
+            data,
+            dataset_config,
+            log=lambda m: err.print(escape(m)),
+            labels=names,
+            check_unseen=False,
+            multi_label=multi,
+        )
         split_name = split.value if split else ("test" if "test" in splits else "validation")
         if split_name not in splits:
             raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
@@ -277,9 +308,14 @@ def evaluate(
 def print_metrics(metrics: dict[str, Any], title: str) -> None:
     from rich.table import Table
 
+    multi = metrics.get("multi_label", False)
     summary = Table(title=escape(title), show_header=False)
     summary.add_row("texts", str(metrics["n"]))
-    summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
+    if multi:
+        summary.add_row("exact match", f"{metrics['exact_match']:.4f}")
+        summary.add_row("micro-F1", f"{metrics['micro_f1']:.4f}")
+    else:
+        summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
     summary.add_row("macro-F1", f"{metrics['macro_f1']:.4f}")
     summary.add_row("weighted-F1", f"{metrics['weighted_f1']:.4f}")
     out.print(summary)
@@ -288,9 +324,11 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
         per_class.add_column(column, justify="left" if column == "label" else "right")
     for name, row in metrics["per_class"].items():
         per_class.add_row(
-            name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
+            escape(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
         )
     out.print(per_class)
+    if multi:  # no confusion matrix: a text can be right on one label and wrong on another
+        return
     confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
     confusion.add_column("")
     for name in metrics["labels"]:
@@ -328,6 +366,14 @@ def train(
         Optional[int],
         typer.Option(min=0, help="Keep at most this many GoEmotions neutral training comments (a seeded sample)."),
     ] = None,
+    multi_label: Annotated[
+        bool,
+        typer.Option(
+            "--multi-label",
+            help="Several labels per text, written a|b in csv/tsv/txt (list-valued labels in jsonl, Parquet or a "
+            "Hub dataset are multi-label without it): a sigmoid per label, thresholds tuned on validation.",
+        ),
+    ] = False,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
@@ -434,6 +480,7 @@ def train(
         labels=label_list(labels),
         add_data=list(add_data or []),
         neutral_limit=neutral_limit,
+        multi_label=multi_label,
         output_dir=str(output_dir),
         dataset_config=dataset_config,
         checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
@@ -472,8 +519,13 @@ def train(
 
     if PartialState().is_main_process:
         val = summary["validation"]
+        headline = (
+            f"micro-F1 {val['micro_f1']:.4f}, exact match {val['exact_match']:.4f}"
+            if val.get("multi_label")
+            else f"accuracy {val['accuracy']:.4f}"
+        )
         err.print(
-            f"[green]saved[/green] {escape(str(output_dir))}: validation accuracy {val['accuracy']:.4f}, "
+            f"[green]saved[/green] {escape(str(output_dir))}: validation {headline}, "
             f"macro-F1 {val['macro_f1']:.4f} (best epoch {summary['best_epoch']}, {summary['train_seconds']:.0f}s)"
         )
 
@@ -610,6 +662,9 @@ def data_check(
     data: Annotated[str, typer.Option("--data", "-d", help="A folder of split files, one file, or a Hub dataset id.")],
     dataset_config: DatasetConfigOption = "split",
     labels: LabelsOption = None,
+    multi_label: Annotated[
+        bool, typer.Option("--multi-label", help="Labels written a|b are several labels per text (see train).")
+    ] = False,
     max_tokens: Annotated[
         int, typer.Option(min=1, help="Texts with more words than this after normalisation count as very long.")
     ] = 128,
@@ -636,7 +691,12 @@ def data_check(
 
     quiet_datasets()
     report = check_dataset(
-        data, dataset_config, max_tokens=max_tokens, log=lambda m: err.print(escape(m)), labels=label_list(labels)
+        data,
+        dataset_config,
+        max_tokens=max_tokens,
+        log=lambda m: err.print(escape(m)),
+        labels=label_list(labels),
+        multi_label=multi_label,
     )
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))

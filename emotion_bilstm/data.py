@@ -53,6 +53,7 @@ def load_splits(
     check_unseen: bool = True,
     add: Sequence[str | os.PathLike] = (),
     neutral_limit: int | None = None,
+    multi_label: bool = False,
 ) -> DatasetDict:
     """Load `data` into train / validation (/ test) splits that share one label set.
 
@@ -64,21 +65,26 @@ def load_splits(
     labels that never occur in train (training cannot learn them); evaluating a model turns it off.
 
     `add` names more sources, read the same way, whose splits are appended to `data`'s (the label
-    set is then read from all their train splits). A GoEmotions source (the release's folder, or
-    its Hub id) is mapped onto the default labels (`goemotions.py`), keeping at most
-    `neutral_limit` of its neutral training comments.
+    set is then read from all their train splits). An added GoEmotions source (the release's folder,
+    or its Hub id) is mapped onto the default labels (`goemotions.py`), keeping at most
+    `neutral_limit` of its neutral training comments; as `data` itself it is read as it is.
+
+    Multi-label data (several labels per text) is read when `multi_label` is set (`a|b` labels in
+    csv/tsv/txt) or when the train split's labels are lists (JSON lines, Parquet, a Hub dataset's
+    `Sequence(ClassLabel)` as in go_emotions): then `label` is a list of ids, possibly empty.
     """
     from datasets import DatasetDict
 
-    sources = [read_source(source, config, neutral_limit, seed) for source in (data, *add)]
+    sources = [read_source(data, config)] + [read_source(extra, config, True, neutral_limit, seed) for extra in add]
+    multi = multi_label or any(raw["train"].holds_lists() for raw in sources)
     if labels is not None:
-        label_set = LabelSet.fixed(labels)
+        label_set = LabelSet.fixed(labels, multi)
     elif add:
-        label_set = LabelSet.from_raw(label for raw in sources for label in raw["train"].named_labels())
+        label_set = LabelSet.from_raw((label for raw in sources for label in raw["train"].named_labels()), multi)
     else:
-        label_set = sources[0]["train"].label_set()
+        label_set = sources[0]["train"].label_set(multi)
     splits = {"train": _concatenate([raw["train"].to_dataset(label_set) for raw in sources])}
-    seen = set(splits["train"]["label"])
+    seen = used_ids(splits["train"])
     if len(seen) < 2:  # before the other splits: their labels are all "unseen" then, which hides the cause
         raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
     seen = seen if check_unseen else None
@@ -92,30 +98,49 @@ def load_splits(
             raise DataError(
                 f"{data}: no validation split and --validation-fraction {validation_fraction} is not in (0, 1)"
             )
-        splits["train"], splits["validation"] = carve_validation(splits["train"], data, validation_fraction, seed, log)
+        splits["train"], splits["validation"] = carve_validation(
+            splits["train"], data, validation_fraction, seed, log, multi
+        )
     for name, split in splits.items():
         if len(split) == 0:
             raise DataError(f"{data}: the {name} split is empty")
-    if len(set(splits["train"]["label"])) < 2:
+    if len(used_ids(splits["train"])) < 2:
         raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
     if labels is not None and log:
-        missing = sorted(set(label_set.names) - {label_set.names[i] for i in set(splits["train"]["label"])})
+        missing = sorted(set(label_set.names) - {label_set.names[i] for i in used_ids(splits["train"])})
         if missing:
             log(f"{data}: --labels names {', '.join(missing)}, which the train split never uses: never predicted")
     return DatasetDict(splits)
 
 
 def read_source(
-    data: str | os.PathLike, config: str = "split", neutral_limit: int | None = None, seed: int = 42
+    data: str | os.PathLike,
+    config: str = "split",
+    mapped: bool = False,
+    neutral_limit: int | None = None,
+    seed: int = 42,
 ) -> dict[str, RawSplit]:
-    """The splits of one source, as read: a folder, one file, or a Hub dataset id."""
+    """The splits of one source, as read: a folder, one file, or a Hub dataset id.
+
+    GoEmotions (the release's folder or its Hub id) is read as it is, 28 labels and several per
+    comment; `mapped` maps it onto the default labels instead (`goemotions.mapped_splits`), as
+    sources added to the default data are.
+    """
     from . import goemotions
 
     path = Path(data)
-    if goemotions.is_goemotions_folder(path) or str(data) == goemotions.HUB_ID:
+    is_goemotions = goemotions.is_goemotions_folder(path) or str(data) == goemotions.HUB_ID
+    if is_goemotions and mapped:
         return {
             name: RawSplit(Path(f"{data}:{name}"), [text for text, _ in rows], [label for _, label in rows], "row", 1)
             for name, rows in goemotions.mapped_splits(data, neutral_limit, seed).items()
+        }
+    if is_goemotions and path.is_dir():
+        return {
+            name: RawSplit(
+                path / goemotions.SPLIT_FILES[name], [t for t, _ in rows], [list(n) for _, n in rows], "line", 1
+            )
+            for name, rows in goemotions.read_folder(path).items()
         }
     if path.is_dir():
         return {name: read_raw_split(file) for name, file in find_split_files(path).items()}
@@ -138,8 +163,11 @@ def carve_validation(
     validation_fraction: float,
     seed: int,
     log: Callable[[str], None] | None = None,
+    multi: bool = False,
 ) -> tuple[Dataset, Dataset]:
     """Hold out `validation_fraction` of `train` as validation, stratified by label where possible.
+
+    Label lists (multi-label data) cannot be stratified: they are split at random.
 
     Stratifying needs every label at least twice and room for every label on both sides; a toy file
     (7 lines, one `anger`) has neither, so it gets a plain random split and `log` says why. Too few
@@ -153,11 +181,13 @@ def carve_validation(
             f"{data}: no validation split and only {rows} labelled training row(s): too few to hold out "
             f"{validation_fraction:g} of them as validation and still train; give a validation file or more rows"
         )
-    counts = Counter(train["label"])
-    names = train.features["label"].names
+    counts = Counter() if multi else Counter(train["label"])
+    names = label_names(train)
     once = [names[label] for label, count in sorted(counts.items()) if count < 2]
     reason = None
-    if once:
+    if multi:
+        reason = "label lists cannot be stratified"
+    elif once:
         reason = f"{', '.join(once)} occur{'s' if len(once) == 1 else ''} only once"
     elif min(held_out, rows - held_out) < len(counts):
         reason = f"{held_out} held-out and {rows - held_out} training rows cannot each hold all {len(counts)} labels"
@@ -178,6 +208,24 @@ def carve_validation(
     return carved["train"], carved["test"]
 
 
+def is_multi_label(dataset: Dataset) -> bool:
+    """Whether a loaded split's `label` is a list of class ids (multi-label) rather than one id."""
+    return not hasattr(dataset.features["label"], "names")
+
+
+def label_names(dataset: Dataset) -> list[str]:
+    """The label set of a loaded split, in id order, single- or multi-label."""
+    feature = dataset.features["label"]
+    return list(feature.names if hasattr(feature, "names") else feature.feature.names)
+
+
+def used_ids(dataset: Dataset) -> set[int]:
+    """The label ids a loaded split uses at least once."""
+    if is_multi_label(dataset):
+        return {i for ids in dataset["label"] for i in ids}
+    return set(dataset["label"])
+
+
 class UnseenLabelError(ValueError):
     """A validation or test label that the train split never uses."""
 
@@ -188,28 +236,46 @@ class LabelSet:
 
     `derived`: the set was read from the data, so integers stand for the default six and a name
     outside the known emotions that only one training row carries is refused as a likely typo.
+    `multi`: each row carries a list of labels (a list, or names joined by `|`).
     """
 
     names: list[str]
     derived: bool = False
     counts: Counter = field(default_factory=Counter)
+    multi: bool = False
 
     @classmethod
-    def fixed(cls, names: Sequence[str]) -> LabelSet:
-        return cls([normalise_name(str(name)) for name in names])
+    def fixed(cls, names: Sequence[str], multi: bool = False) -> LabelSet:
+        return cls([normalise_name(str(name)) for name in names], multi=multi)
 
     @classmethod
-    def from_raw(cls, raw_labels: Iterable[object]) -> LabelSet:
+    def from_raw(cls, raw_labels: Iterable[object], multi: bool = False) -> LabelSet:
         """Rule 2 and 3 of `labels.py` over the labels of the train split (bad ones are refused later, by row)."""
         counts: Counter = Counter()
         for raw in raw_labels:
-            name = _raw_name(raw)
-            if name:
-                counts[name] += 1
-        return cls(order_names(counts), derived=True, counts=counts)
+            for item in (split_multi(raw) or []) if multi else [raw]:
+                name = _raw_name(item)
+                if name:
+                    counts[name] += 1
+        return cls(order_names(counts), derived=True, counts=counts, multi=multi)
+
+    def encode(self, raw: object) -> int | list[int]:
+        """One row's label as its id, or (multi-label) its sorted list of ids; ValueError for a user."""
+        if not self.multi:
+            return self.id_of(raw)
+        items = split_multi(raw)
+        if items is None:
+            raise ValueError(f"label {raw!r} is neither a list of labels nor names joined by '|'")
+        return sorted({self.id_of(item) for item in items})
 
     def id_of(self, raw: object) -> int:
         """The id of one raw label; ValueError with a message fit for a user."""
+        if isinstance(raw, (list, tuple)):
+            if not raw:
+                raise ValueError("empty label list (multi-label data needs --multi-label)")
+            raise ValueError(f"a list of labels {list(raw)!r}: this is multi-label data (--multi-label)")
+        if isinstance(raw, str) and "|" in raw and not self.multi:
+            raise ValueError(f"label {raw!r} holds '|': several labels per text need --multi-label")
         if self.derived:
             as_int = integer_label(raw)
             if as_int is not None and not isinstance(raw, bool):
@@ -233,6 +299,17 @@ class LabelSet:
         return label_to_id(raw, self.names)
 
 
+def split_multi(raw: object) -> list | None:
+    """A multi-label row's labels: a list as it is, `a|b` split, one id or name alone; None for nonsense."""
+    if isinstance(raw, (list, tuple)):
+        return list(raw)
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split("|")] if raw.strip() else []
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return [raw]
+    return None
+
+
 def _shown(names: Sequence[str], limit: int = 12) -> str:
     return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit]) + f", ... ({len(names)} labels)"
 
@@ -244,7 +321,7 @@ def _raw_name(raw: object) -> str | None:
     as_int = integer_label(raw)
     if as_int is not None:
         return LABELS[as_int] if 0 <= as_int < len(LABELS) else None
-    if isinstance(raw, str):
+    if isinstance(raw, str) and "|" not in raw:
         return normalise_name(raw) or None
     return None
 
@@ -260,20 +337,26 @@ class RawSplit:
     first_row: int
     class_names: list[str] | None = None  # a Hub dataset's ClassLabel names: labels are ids into these
 
-    def label_set(self) -> LabelSet:
+    def holds_lists(self) -> bool:
+        return any(isinstance(label, (list, tuple)) for label in self.labels)
+
+    def label_set(self, multi: bool = False) -> LabelSet:
         if self.class_names is not None:
-            return LabelSet.fixed(self.class_names)
-        return LabelSet.from_raw(self.labels)
+            return LabelSet.fixed(self.class_names, multi)
+        return LabelSet.from_raw(self.labels, multi)
 
     def named_labels(self) -> list:
         """The labels, with a Hub dataset's ids turned into their names."""
         if self.class_names is None:
             return self.labels
         names = self.class_names
-        return [names[i] if isinstance(i, int) and 0 <= i < len(names) else i for i in self.labels]
+
+        def name_of(i: object) -> object:
+            return names[i] if isinstance(i, int) and 0 <= i < len(names) else i
+
+        return [[name_of(i) for i in x] if isinstance(x, (list, tuple)) else name_of(x) for x in self.labels]
 
     def to_dataset(self, label_set: LabelSet, seen_in_train: set[int] | None = None) -> Dataset:
-        # ids into a Hub dataset's names go through the names
         labels = self.named_labels()
         return _to_dataset(self.source, self.texts, labels, self.row_name, self.first_row, label_set, seen_in_train)
 
@@ -299,13 +382,15 @@ def find_split_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def load_file(file: str | os.PathLike, labels: Sequence[str] | None = None) -> Dataset:
+def load_file(file: str | os.PathLike, labels: Sequence[str] | None = None, multi_label: bool = False) -> Dataset:
     """Load one file of labelled texts: `text;label` lines, CSV/TSV with a header, JSON lines or Parquet.
 
     `labels` fixes the label set (a model's, to evaluate it); without it the set is read from the file.
+    `multi_label` as in `load_splits`.
     """
     raw = read_raw_split(Path(file))
-    return raw.to_dataset(LabelSet.fixed(labels) if labels is not None else raw.label_set())
+    multi = multi_label or raw.holds_lists()
+    return raw.to_dataset(LabelSet.fixed(labels, multi) if labels is not None else raw.label_set(multi))
 
 
 def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
@@ -352,7 +437,9 @@ def load_hub(dataset_id: str, config: str) -> dict[str, RawSplit]:
         source = Path(f"{dataset_id}:{split_name}")
         texts, labels = _columns(source, split)
         label_column = next(c for c in LABEL_COLUMNS if c in split.column_names)
-        names = getattr(split.features.get(label_column), "names", None)
+        feature = split.features.get(label_column)
+        # a ClassLabel, or a Sequence/List of ClassLabel (multi-label, as go_emotions' "labels")
+        names = getattr(feature, "names", None) or getattr(getattr(feature, "feature", None), "names", None)
         splits[name] = RawSplit(source, texts, labels, "row", 0, list(names) if names is not None else None)
     if "train" not in splits:
         raise DataError(f"{dataset_id}: has no train split")
@@ -399,10 +486,10 @@ def _to_dataset(
     label_set: LabelSet,
     seen_in_train: set[int] | None = None,
 ) -> Dataset:
-    from datasets import ClassLabel, Dataset, Features, Value
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
 
     clean_texts: list[str] = []
-    label_ids: list[int] = []
+    label_ids: list = []
     for index, (text, label) in enumerate(zip(texts, labels, strict=False)):
         where = f"{path}:{row_name} {index + first_row}" if row_name == "row" else f"{path}:{index + first_row}"
         if label is None and (text is None or not str(text).strip()):
@@ -411,20 +498,26 @@ def _to_dataset(
             raise DataError(f"{where}: empty row")
         if text is None or not str(text).strip():
             raise DataError(f"{where}: empty text")
-        if label is None:
+        if label is None and not label_set.multi:  # an empty multi-label cell is an empty list: no label applies
             raise DataError(f"{where}: missing label")
         try:
-            label_id = label_set.id_of(label)
+            label_id = label_set.encode([] if label is None else label)
         except ValueError as exc:
             raise DataError(f"{where}: {exc}") from None
-        if seen_in_train is not None and label_id not in seen_in_train:
+        unseen = [] if seen_in_train is None else sorted(set(_as_list(label_id)) - seen_in_train)
+        if unseen:
             raise DataError(
-                f"{where}: label {label_set.names[label_id]!r} never occurs in the train split, so no model "
+                f"{where}: label {label_set.names[unseen[0]]!r} never occurs in the train split, so no model "
                 "trained on it can predict it (add training rows, or drop these)"
             )
         label_ids.append(label_id)
         clean_texts.append(str(text))
     if not clean_texts:
         raise DataError(f"{path}: no labelled texts")
-    features = Features({"text": Value("string"), "label": ClassLabel(names=list(label_set.names))})
+    classes = ClassLabel(names=list(label_set.names))
+    features = Features({"text": Value("string"), "label": Sequence(classes) if label_set.multi else classes})
     return Dataset.from_dict({"text": clean_texts, "label": label_ids}, features=features)
+
+
+def _as_list(label_id: int | list[int]) -> list[int]:
+    return label_id if isinstance(label_id, list) else [label_id]

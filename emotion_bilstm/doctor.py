@@ -21,7 +21,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .data import LabelSet, UnseenLabelError, find_split_files, load_splits, read_raw_rows
+from .data import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
 from .errors import DataError
 
 EXAMPLES = 5
@@ -35,17 +35,20 @@ def check_dataset(
     max_tokens: int = 128,
     log: Callable[[str], None] | None = None,
     labels: Sequence[str] | None = None,
+    multi_label: bool = False,
 ) -> dict[str, Any]:
     """A JSON-ready report on `data` (a folder, one file or a Hub id); `report["problems"]` lists what fails `--strict`.
 
     `max_tokens`: texts with more words than this after normalisation are "very long" (training cuts them there).
     """
-    invalid, raw_splits, names = scan_raw_rows(data, labels)
+    invalid, raw_splits, names = scan_raw_rows(data, labels, multi_label)
     training_error = None
     try:
-        loaded = load_splits(data, dataset_config, validation_fraction, seed, log=log, labels=labels)
-        splits = {name: (list(split["text"]), list(split["label"])) for name, split in loaded.items()}
-        names = list(loaded["train"].features["label"].names)
+        loaded = load_splits(
+            data, dataset_config, validation_fraction, seed, log=log, labels=labels, multi_label=multi_label
+        )
+        splits = {name: (list(split["text"]), _hashable(split["label"])) for name, split in loaded.items()}
+        names = label_names(loaded["train"])
     except DataError as exc:
         if not raw_splits and not invalid:
             raise  # nothing there to examine: a missing path, an unreachable Hub id
@@ -81,7 +84,7 @@ def normaliser() -> Callable[[str], str]:
 
 
 def scan_raw_rows(
-    data: str | os.PathLike, labels: Sequence[str] | None = None
+    data: str | os.PathLike, labels: Sequence[str] | None = None, multi_label: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[list[str], list[int]]], list[str]]:
     """Invalid rows of every local split file, the valid rows per split (for when training refuses the
     data), and the label set they were checked against: `labels`, else the one training reads from train.
@@ -105,11 +108,12 @@ def scan_raw_rows(
             read[split] = list(raw_rows(file))
         except DataError as exc:
             invalid.append({"split": split, "where": str(file), "kind": "unreadable", "problem": str(exc)})
+    source = read.get("train") or [row for rows in read.values() for row in rows]
+    multi = multi_label or any(isinstance(label, (list, tuple)) for _, _, label in source)
     if labels is not None:
-        label_set = LabelSet.fixed(labels)
+        label_set = LabelSet.fixed(labels, multi)
     else:  # as training: the train split's labels (every readable split's, when train itself is unreadable)
-        source = read.get("train") or [row for rows in read.values() for row in rows]
-        label_set = LabelSet.from_raw(label for _, _, label in source)
+        label_set = LabelSet.from_raw((label for _, _, label in source), multi)
     valid: dict[str, tuple[list[str], list[int]]] = {}
     for split, rows in read.items():
         texts: list[str] = []
@@ -121,9 +125,9 @@ def scan_raw_rows(
                 invalid.append(row | ({"label": str(label)} if kind in LABEL_KINDS else {}))
             else:
                 texts.append(str(text))
-                ids.append(label_set.id_of(label))
+                ids.append(label_set.encode([] if label is None else label))
         if texts:
-            valid[split] = (texts, ids)
+            valid[split] = (texts, _hashable(ids))
     return invalid, valid, list(label_set.names)
 
 
@@ -143,10 +147,10 @@ def row_problem(text: Any, label: Any, label_set: LabelSet) -> tuple[str, str | 
     """(kind, message) of what makes training refuse this row; message None for a good row."""
     if text is None or not str(text).strip():
         return "empty text", "empty text"
-    if label is None:
+    if label is None and not label_set.multi:
         return "missing label", "missing label"
     try:
-        label_set.id_of(label)
+        label_set.encode([] if label is None else label)
     except UnseenLabelError as exc:
         return "label not in train", str(exc)
     except ValueError as exc:
@@ -179,7 +183,8 @@ def split_report(
     lengths = [len(text.split()) for text in normalised]
     classes = {name: 0 for name in names}
     for label in labels:
-        classes[names[label]] += 1
+        for i in label if isinstance(label, tuple) else (label,):  # a multi-label row counts for each of its labels
+            classes[names[i]] += 1
     return {
         "rows": len(texts),
         "classes": classes,
@@ -204,7 +209,7 @@ def duplicate_report(keys: list[str], texts: list[str], labels: list[int], names
         "extra_rows": sum(len(rows) - 1 for rows in repeated),
         "conflicting_groups": len(conflicting),
         "conflicting_examples": [
-            {"text": texts[rows[0]], "labels": sorted({names[labels[i]] for i in rows})}
+            {"text": texts[rows[0]], "labels": sorted({_name(labels[i], names) for i in rows})}
             for rows in conflicting[:EXAMPLES]
         ],
     }
@@ -231,8 +236,8 @@ def leakage_report(
         "examples": [
             {
                 "text": key,
-                name_a: sorted(names[i] for i in labels_a[key]),
-                name_b: sorted(names[i] for i in labels_b[key]),
+                name_a: sorted(_name(i, names) for i in labels_a[key]),
+                name_b: sorted(_name(i, names) for i in labels_b[key]),
             }
             for key in shared[:EXAMPLES]
         ],
@@ -246,6 +251,18 @@ def _labels_by_key(split: tuple[list[str], list[int]], normalise: Callable[[str]
         if key:
             found[key].add(label)
     return found
+
+
+def _hashable(labels: list) -> list:
+    """Label ids as they are, and a multi-label row's id list as a tuple, so that rows can be compared and counted."""
+    return [tuple(label) if isinstance(label, list) else label for label in labels]
+
+
+def _name(label: int | tuple, names: list[str]) -> str:
+    """A row's label for people: its name, or a multi-label row's names joined by '|' ('(none)' for none)."""
+    if isinstance(label, tuple):
+        return "|".join(names[i] for i in label) or "(none)"
+    return names[label]
 
 
 def problems(report: dict[str, Any]) -> list[str]:

@@ -35,43 +35,75 @@ def explain(model: Any, texts: list[str] | str, top_k: int = 5, batch_size: int 
     Returns dicts with `text`, `label`, `score`, `tokens` (the model's tokens: `token`, `start`,
     `end` character offsets in `text`, `word` index, `score`), `words` (`word`, `start`, `end`,
     `score` or None when the model does not see it) and `top_words` (up to `top_k` words that
-    support the label most, best first).
+    support the label most, best first). For a multi-label model `label` is the most probable of
+    the labels that apply (or the most probable label when none does), and `labels` explains each
+    label that applies: `label`, `score` and its own `top_words`.
     """
     if isinstance(texts, str):
         texts = [texts]
     encodings = encode_with_offsets(model, list(texts))
     token_ids = [ids for ids, _, _ in encodings]
-    occluded = occlusion_scores(model, token_ids, batch_size)
+    multi = _multi(model)
     results = []
-    for text, (ids, tokens, offsets), (label_id, score, token_scores) in zip(texts, encodings, occluded, strict=True):
-        # nothing but [UNK] (an empty or all-punctuation text is read as one): no label, as `predict` says
-        seen = any(token != UNK_ID for token in ids)
-        words = [{"word": m.group(), "start": m.start(), "end": m.end(), "score": None} for m in _WORD.finditer(text)]
-        token_rows = []
-        for token, (start, end), token_score in zip(tokens, offsets, token_scores if seen else [], strict=False):
-            word_index = _word_at(words, start)
-            token_rows.append(
-                {"token": token, "start": start, "end": end, "word": word_index, "score": round(token_score, 6)}
-            )
-            if word_index is not None:
-                previous = words[word_index]["score"] or 0.0
-                words[word_index]["score"] = round(previous + token_score, 6)
-        ranked = sorted((w for w in words if w["score"] is not None and w["score"] > 0), key=lambda w: -w["score"])
-        if not seen:
-            results.append({"text": text, "label": None, "score": None, "reason": NO_WORDS, "tokens": [],
-                            "words": words, "top_words": []})  # fmt: skip
+    for text, (ids, tokens, offsets), (full, left_out) in zip(
+        texts, encodings, occlusion_rows(model, token_ids, batch_size), strict=True
+    ):
+        if all(token == UNK_ID for token in ids):  # no word the model reads: no label, as `predict` says
+            _, words = _word_scores(text, [], [], [])
+            label = {"labels": None} if multi else {"label": None, "score": None}
+            results.append({"text": text, **label, "reason": NO_WORDS, "tokens": [], "words": words, "top_words": []})
             continue
-        results.append(
-            {
-                "text": text,
-                "label": model.id2label[label_id],
-                "score": round(score, 6),
-                "tokens": token_rows,
-                "words": words,
-                "top_words": [{"word": w["word"], "score": w["score"]} for w in ranked[:top_k]],
-            }
-        )
+        chosen = _chosen_labels(model, full) if multi else [int(full.argmax())]
+        per_label = []
+        for label_id in chosen:
+            token_scores = (full[label_id] - left_out[:, label_id]).tolist()
+            per_label.append((label_id, float(full[label_id]), *_word_scores(text, tokens, offsets, token_scores)))
+        label_id, score, token_rows, words = per_label[0]
+        result = {
+            "text": text,
+            "label": model.id2label[label_id],
+            "score": round(score, 6),
+            "tokens": token_rows,
+            "words": words,
+            "top_words": _top_words(words, top_k),
+        }
+        if multi:
+            result["labels"] = [
+                {"label": model.id2label[i], "score": round(p, 6), "top_words": _top_words(w, top_k)}
+                for i, p, _, w in per_label
+            ]
+        results.append(result)
     return results
+
+
+def _chosen_labels(model: Any, full: torch.Tensor) -> list[int]:
+    """A multi-label model's labels that reach their thresholds, most probable first; else its best label."""
+    ranked = sorted(range(len(full)), key=lambda i: -float(full[i]))
+    chosen = [i for i in ranked if float(full[i]) >= model.thresholds[i]]
+    return chosen or ranked[:1]
+
+
+def _word_scores(
+    text: str, tokens: list[str], offsets: list[tuple[int, int]], token_scores: list[float]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Token rows and whitespace words of `text`, each word scored by the sum of its tokens' scores."""
+    seen = bool(tokens)  # an empty or all-punctuation text is read as a single [UNK]
+    words = [{"word": m.group(), "start": m.start(), "end": m.end(), "score": None} for m in _WORD.finditer(text)]
+    token_rows = []
+    for token, (start, end), token_score in zip(tokens, offsets, token_scores if seen else [], strict=False):
+        word_index = _word_at(words, start)
+        token_rows.append(
+            {"token": token, "start": start, "end": end, "word": word_index, "score": round(token_score, 6)}
+        )
+        if word_index is not None:
+            previous = words[word_index]["score"] or 0.0
+            words[word_index]["score"] = round(previous + token_score, 6)
+    return token_rows, words
+
+
+def _top_words(words: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
+    ranked = sorted((w for w in words if w["score"] is not None and w["score"] > 0), key=lambda w: -w["score"])
+    return [{"word": w["word"], "score": w["score"]} for w in ranked[:top_k]]
 
 
 def encode_with_offsets(model: Any, texts: list[str]) -> list[tuple[list[int], list[str], list[tuple[int, int]]]]:
@@ -85,23 +117,31 @@ def encode_with_offsets(model: Any, texts: list[str]) -> list[tuple[list[int], l
     return [(e.ids or [UNK_ID], list(e.tokens), list(e.offsets)) for e in encoded]
 
 
-def occlusion_scores(
+def occlusion_rows(
     model: Any, token_ids: list[list[int]], batch_size: int = 512
-) -> list[tuple[int, float, list[float]]]:
-    """(predicted label id, its probability, per-token drop in that probability) for each id list."""
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per id list: the probabilities of all labels, and (one row per token) with that token left out."""
     variants: list[list[int]] = []
     for ids in token_ids:
         variants.append(ids)
         variants += [without(ids, {i}) for i in range(len(ids))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature)
-    results = []
+    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
+    rows = []
     row = 0
     for ids in token_ids:
-        full = probs[row]
-        label_id = int(full.argmax())
-        left_out = probs[row + 1 : row + 1 + len(ids), label_id]
-        results.append((label_id, float(full[label_id]), (full[label_id] - left_out).tolist()))
+        rows.append((probs[row], probs[row + 1 : row + 1 + len(ids)]))
         row += 1 + len(ids)
+    return rows
+
+
+def occlusion_scores(
+    model: Any, token_ids: list[list[int]], batch_size: int = 512
+) -> list[tuple[int, float, list[float]]]:
+    """(predicted label id, its probability, per-token drop in that probability) for each id list."""
+    results = []
+    for full, left_out in occlusion_rows(model, token_ids, batch_size):
+        label_id = int(full.argmax())
+        results.append((label_id, float(full[label_id]), (full[label_id] - left_out[:, label_id]).tolist()))
     return results
 
 
@@ -129,7 +169,7 @@ def deletion_check(
     for ids, (_, _, token_scores) in zip(token_ids, scored, strict=True):
         top = sorted(range(len(ids)), key=lambda i: -token_scores[i])[:k]
         variants += [without(ids, set(top)), without(ids, set(rng.sample(range(len(ids)), k)))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature)
+    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
     label_ids = torch.tensor([label_id for label_id, _, _ in scored])
     full = torch.tensor([score for _, score, _ in scored])
     top_drop = full - probs[0::2].gather(1, label_ids[:, None]).squeeze(1)
@@ -188,3 +228,8 @@ def _style(score: float | None, largest: float) -> str:
     if strength > 0.5:
         return f"bold {colour}"
     return colour if strength > 0.1 else ""
+
+
+def _multi(model: Any) -> bool:
+    """A multi-label model's probabilities are a sigmoid per label: occlusion explains its best label's."""
+    return bool(getattr(model, "multi_label", False))

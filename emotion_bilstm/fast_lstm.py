@@ -63,6 +63,7 @@ class FastBiLSTM:
         self.hidden_size = lstm.hidden_size
         self.pooling = model.pooling
         self.temperature = float(model.temperature)
+        self.multi_label = bool(getattr(model, "multi_label", False))  # sigmoid per label instead of softmax
         with torch.no_grad():
             embedding = model.embedding.weight.float()
             vocab_size = self.vocab_size = embedding.shape[0]
@@ -144,7 +145,8 @@ class FastBiLSTM:
 
         def run(rows: list[int]) -> tuple[list[int], torch.Tensor]:
             with torch.inference_mode():  # thread-local, so set in each worker
-                return rows, torch.softmax(self.logits([ids[i] for i in rows]) / self.temperature, dim=-1)
+                scaled = self.logits([ids[i] for i in rows]) / self.temperature
+                return rows, torch.sigmoid(scaled) if self.multi_label else torch.softmax(scaled, dim=-1)
 
         workers = torch.get_num_threads()
         if workers > 1 and len(batches) > 1:

@@ -95,39 +95,71 @@ def classify_lines(
     min_score: float | None = None,
     batch_size: int = 512,
     stats: ClassifyStats | None = None,
+    threshold: float | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One result per input line, in order; a blank or wordless line gives `label: None` and a `reason`."""
+    """One result per input line, in order; a blank line gives `label: None` (a multi-label model's
+    `labels: None`) and `reason: "empty"`, so line numbers match; so does a line with no word the model
+    reads (see `EmotionBiLSTM.predict`). `top_k` and `threshold` as in `EmotionBiLSTM.predict`."""
     stats = stats if stats is not None else ClassifyStats()
+    multi = is_multi_label(model)
+    with_top = top_k is not None or threshold is not None
     for chunk in chunked(lines, CHUNK_LINES):
         texts = [line for line in chunk if line.strip()]
-        predictions = iter(model.predict(texts, top_k=top_k, batch_size=batch_size) if texts else [])
+        predictions = iter(
+            model.predict(texts, top_k=top_k, batch_size=batch_size, threshold=threshold) if texts else []
+        )
         for line in chunk:
             if not line.strip():
                 stats.blank += 1
-                result: dict[str, Any] = {"text": line, "label": None, "score": None, "scores": {}, "reason": "empty"}
+                result: dict[str, Any] = (
+                    {"text": line, "labels": None, "scores": {}, "reason": "empty"}
+                    if multi
+                    else {"text": line, "label": None, "score": None, "scores": {}, "reason": "empty"}
+                )
+                if with_top:
+                    result["top"] = []
             else:
                 result = {"text": line, **next(predictions)}
-                stats.no_words += result["label"] is None
+                stats.no_words += "reason" in result
             if min_score is not None:
-                uncertain = result["score"] is not None and result["score"] < min_score
+                best = max(result["scores"].values(), default=None)  # the top score, for either kind of model
+                uncertain = best is not None and best < min_score
                 stats.uncertain += uncertain
                 result["uncertain"] = uncertain
             yield result
 
 
-class ResultWriter:
-    """Writes results as jsonl, csv or a rich table (in blocks, so the table streams too)."""
+def is_multi_label(model: Any) -> bool:
+    return getattr(model, "multi_label", False)
 
-    def __init__(self, sink: IO[str], fmt: str, with_uncertain: bool = False, labels: Sequence[str] = LABELS) -> None:
+
+class ResultWriter:
+    """Writes results as jsonl, csv or a rich table (in blocks, so the table streams too).
+
+    A multi-label model's results carry `labels` (a list) instead of `label` and `score`; its csv
+    has a `labels` column (names joined by `|`). With `with_top`, csv has a `top` column too.
+    """
+
+    def __init__(
+        self,
+        sink: IO[str],
+        fmt: str,
+        with_uncertain: bool = False,
+        labels: Sequence[str] = LABELS,
+        multi_label: bool = False,
+        with_top: bool = False,
+    ) -> None:
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         self.sink, self.fmt, self.with_uncertain = sink, fmt, with_uncertain
         self.labels = list(labels)  # the model's, in id order: one csv score column each
+        self.multi_label, self.with_top = multi_label, with_top
         self.rows_in_block: list[dict[str, Any]] = []
         self.blocks_written = 0
         if fmt == "csv":
             self.csv = csv.writer(sink, lineterminator="\n")
-            header = ["line", "text", "label", "score", *self.labels] + (["uncertain"] if with_uncertain else [])
+            header = ["line", "text", *(["labels"] if multi_label else ["label", "score"]), *self.labels]
+            header += (["top"] if with_top else []) + (["uncertain"] if with_uncertain else [])
             self.csv.writerow(header)
         self.line_number = 0
 
@@ -137,8 +169,14 @@ class ResultWriter:
             self.sink.write(JSONL_ENCODER.encode(result) + "\n")
         elif self.fmt == "csv":
             scores = result["scores"]
-            row = [self.line_number, result["text"], result["label"] or "", _fmt_score(result["score"])]
+            row: list[Any] = [self.line_number, result["text"]]
+            if self.multi_label:
+                row.append("|".join(result["labels"] or []))
+            else:
+                row += [result["label"] or "", _fmt_score(result["score"])]
             row += [_fmt_score(scores.get(name)) for name in self.labels]
+            if self.with_top:
+                row.append("|".join(entry["label"] for entry in result.get("top", [])))
             if self.with_uncertain:
                 row.append(result.get("uncertain", ""))
             self.csv.writerow(row)
@@ -161,16 +199,30 @@ class ResultWriter:
         table = Table(show_header=self.blocks_written == 0)
         table.add_column("#", justify="right", style="dim")
         table.add_column("text", overflow="fold", ratio=3)
-        table.add_column("emotion", style="bold")
-        table.add_column("score", justify="right")
-        table.add_column("runner-up", style="dim")
+        if self.multi_label:
+            table.add_column("labels", style="bold")
+            table.add_column("best scores", style="dim")
+        else:
+            table.add_column("emotion", style="bold")
+            table.add_column("score", justify="right")
+            table.add_column("top" if self.with_top else "runner-up", style="dim")
         first = self.line_number - len(self.rows_in_block) + 1
         for offset, row in enumerate(self.rows_in_block):
-            runner_up = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[1:3])
+            if self.multi_label:
+                chosen = ", ".join(row["labels"]) if row["labels"] else ("(none)" if row["labels"] is not None else "-")
+                if row.get("uncertain"):
+                    chosen += " (uncertain)"
+                best = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[:3])
+                table.add_row(str(first + offset), row["text"], chosen, best)
+                continue
+            if self.with_top:
+                others = ", ".join(f"{entry['label']} {entry['score']:.2f}" for entry in row.get("top", []))
+            else:
+                others = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[1:3])
             label = row["label"] or "-"
             if row.get("uncertain"):
                 label += " (uncertain)"
-            table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), runner_up)
+            table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), others)
         Console(file=self.sink, soft_wrap=False).print(table)
         self.rows_in_block = []
         self.blocks_written += 1
@@ -239,6 +291,7 @@ def classify_file(
     min_score: float | None = None,
     batch_size: int = 512,
     show_progress: bool = False,
+    threshold: float | None = None,
 ) -> ClassifyStats:
     """Classify every line of `input_path` (`-` for stdin) into `output` (None for stdout)."""
     stats = ClassifyStats()
@@ -249,10 +302,17 @@ def classify_file(
     ):
         from .metrics import model_labels
 
-        writer = ResultWriter(sink, fmt, with_uncertain=min_score is not None, labels=model_labels(model))
+        writer = ResultWriter(
+            sink,
+            fmt,
+            with_uncertain=min_score is not None,
+            labels=model_labels(model),
+            multi_label=is_multi_label(model),
+            with_top=top_k is not None or threshold is not None,
+        )
         try:
             for result in classify_lines(
-                model, read_lines(source, stats, advance), top_k, min_score, batch_size, stats
+                model, read_lines(source, stats, advance), top_k, min_score, batch_size, stats, threshold
             ):
                 writer.write(result)
         except InputError as exc:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 POOLINGS = values(Pooling)
+# transformers' names for the two kinds of head; the default is left out of config.json
+SINGLE_LABEL, MULTI_LABEL = "single_label_classification", "multi_label_classification"
+PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL)
 WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 # Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must
@@ -73,10 +76,14 @@ class EmotionBiLSTM(
         temperature: float = 1.0,
         id2label: dict | None = None,
         label2id: dict | None = None,
+        problem_type: str = SINGLE_LABEL,
+        thresholds: list[float] | None = None,
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        if problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, not {problem_type!r}")
         if id2label is None:
             # a model built without names: the default six when it has six outputs, else placeholders
             id2label = ID2LABEL if num_labels == NUM_LABELS else {i: f"LABEL_{i}" for i in range(num_labels)}
@@ -97,6 +104,10 @@ class EmotionBiLSTM(
             "id2label": {str(k): v for k, v in id2label.items()},
             "label2id": {v: k for k, v in id2label.items()},
         }
+        if problem_type == MULTI_LABEL:
+            # sigmoid per label; a label applies when its probability reaches its threshold (tuned on validation)
+            self.config["problem_type"] = problem_type
+            self.config["thresholds"] = [float(t) for t in thresholds] if thresholds else [0.5] * num_labels
         self.id2label = id2label
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
@@ -114,6 +125,23 @@ class EmotionBiLSTM(
         self.tokenizer: Tokenizer | None = None
         # Set by training so that `save_pretrained` can write a model card from the real run.
         self.training_summary: dict[str, Any] | None = None
+
+    @property
+    def multi_label(self) -> bool:
+        return self.config.get("problem_type") == MULTI_LABEL
+
+    @property
+    def thresholds(self) -> list[float] | None:
+        """Per-label decision thresholds of a multi-label model (None for a single-label one)."""
+        return self.config.get("thresholds")
+
+    @thresholds.setter
+    def thresholds(self, values: Sequence[float]) -> None:
+        if not self.multi_label:
+            raise ValueError("only a multi-label model has per-label thresholds")
+        if len(values) != self.config["num_labels"]:
+            raise ValueError(f"{len(values)} thresholds for {self.config['num_labels']} labels")
+        self.config["thresholds"] = [round(float(v), 6) for v in values]
 
     @property
     def temperature(self) -> float:
@@ -159,6 +187,8 @@ class EmotionBiLSTM(
     def predict_proba(self, texts: list[str], batch_size: int = 512, fast: bool = True) -> torch.Tensor:
         """Calibrated class probabilities, shape (len(texts), num_labels), in input order.
 
+        A multi-label model's rows are independent per-label probabilities (sigmoid), not a softmax.
+
         Texts are sorted by length so each batch holds similar lengths (little padding, short packs).
         On CPU the recurrence runs in `fast_lstm` (same numbers, several times faster); `fast=False`
         forces the `nn.LSTM` reference path.
@@ -174,21 +204,37 @@ class EmotionBiLSTM(
                 return engine.predict_proba(ids, self.config["num_labels"], batch_size)
         from .scoring import logits_for_ids, probabilities
 
-        return probabilities(logits_for_ids(self, ids, batch_size), self.temperature)
+        return probabilities(logits_for_ids(self, ids, batch_size), self.temperature, self.multi_label)
 
-    def predict(self, texts: list[str] | str, top_k: int | None = None, batch_size: int = 512) -> list[dict[str, Any]]:
-        """Label, score and per-label scores for each text.
+    def predict(
+        self,
+        texts: list[str] | str,
+        top_k: int | None = None,
+        batch_size: int = 512,
+        threshold: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Label, score and per-label scores (best first) for each text.
 
-        `top_k` keeps only the k best labels in `scores` (ordered best first); by default all of them.
+        `top_k` keeps only the k best labels in `scores`; by default every label. With `top_k` or
+        `threshold`, each result also has `top`: the k best labels (`{"label", "score"}`, best
+        first) that score at least `threshold`, as fastText's `-k` and `-t`; both options apply
+        together.
+
+        A multi-label model returns `labels` (every label whose probability reaches its tuned
+        threshold, or `threshold` when given; at most `top_k`; possibly none) and every label's score.
+
         A text with no word the model reads (empty, punctuation, unknown emoji, only URLs or @mentions,
-        only words it never saw) gets `label: None` and a `reason`: any label would be a guess.
+        only words it never saw) gets `label: None` (`labels: None`) and a `reason`: any label would be
+        a guess.
         """
         if isinstance(texts, str):
             texts = [texts]
         ids = self.encode(list(texts))
         probs = self._proba_for_ids(ids, batch_size)
         readable = [any(token != UNK_ID for token in row) for row in ids]
-        return format_predictions(probs, self.id2label, top_k, readable)
+        if self.multi_label:
+            return format_multi_label(probs, self.id2label, self.thresholds, top_k, threshold, readable)
+        return format_predictions(probs, self.id2label, top_k, threshold, readable)
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
@@ -372,10 +418,12 @@ def format_predictions(
     probs: torch.Tensor,
     id2label: dict[int, str],
     top_k: int | None = None,
+    threshold: float | None = None,
     readable: Sequence[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first.
 
+    `top_k` trims `scores` to the k best; `top_k` or `threshold` add `top` (see `EmotionBiLSTM.predict`).
     Rows that `readable` marks False get `{"label": None, "score": None, "scores": {}, "reason": ...}`.
     """
     k = probs.shape[1] if top_k is None else max(1, min(top_k, probs.shape[1]))
@@ -386,8 +434,50 @@ def format_predictions(
             results.append({"label": None, "score": None, "scores": {}, "reason": NO_WORDS})
             continue
         scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=False)}
-        results.append({"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores})
+        result = {"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores}
+        if top_k is not None or threshold is not None:
+            result["top"] = top_labels(scores, top_k, threshold)
+        results.append(result)
     return results
+
+
+def format_multi_label(
+    probs: torch.Tensor,
+    id2label: dict[int, str],
+    thresholds: Sequence[float],
+    top_k: int | None = None,
+    threshold: float | None = None,
+    readable: Sequence[bool] | None = None,
+) -> list[dict[str, Any]]:
+    """`{"labels", "scores"}` dicts: the labels that apply (best first) and every label's score (best first).
+
+    Rows that `readable` marks False get `{"labels": None, "scores": {}, "reason": ...}`.
+    """
+    cuts = torch.tensor([threshold] * probs.shape[1] if threshold is not None else list(thresholds))
+    values, indices = probs.sort(dim=1, descending=True)
+    chosen_mask = (probs >= cuts).tolist()
+    results = []
+    for row, (row_values, row_indices, chosen) in enumerate(
+        zip(values.tolist(), indices.tolist(), chosen_mask, strict=True)
+    ):
+        if readable is not None and not readable[row]:
+            results.append({"labels": None, "scores": {}, "reason": NO_WORDS})
+            continue
+        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=True)}
+        labels = [id2label[i] for i in row_indices if chosen[i]]
+        result: dict[str, Any] = {"labels": labels if top_k is None else labels[:top_k], "scores": scores}
+        if top_k is not None or threshold is not None:
+            result["top"] = top_labels(scores, top_k, threshold)
+        results.append(result)
+    return results
+
+
+def top_labels(scores: dict[str, float], top_k: int | None, threshold: float | None) -> list[dict[str, Any]]:
+    """The `top_k` best of `scores` (ordered best first) that reach `threshold`, as `{"label", "score"}`."""
+    ranked = [{"label": name, "score": score} for name, score in scores.items()]
+    if threshold is not None:
+        ranked = [row for row in ranked if row["score"] >= threshold]
+    return ranked if top_k is None else ranked[:top_k]
 
 
 def validate_config(model_id: str, config: Any) -> dict[str, Any]:
@@ -418,6 +508,16 @@ def validate_config(model_id: str, config: Any) -> dict[str, Any]:
         raise ModelLoadError(f"{model_id}: config.json pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}")
     args["id2label"] = _check_id2label(model_id, args["id2label"], args["label2id"], num_labels)
     args.pop("label2id")  # derived from id2label, which was just checked against it
+    if args["problem_type"] not in PROBLEM_TYPES:
+        kinds = ", ".join(PROBLEM_TYPES)
+        raise ModelLoadError(f"{model_id}: config.json problem_type={args['problem_type']!r} is not one of {kinds}")
+    thresholds = args["thresholds"]
+    if thresholds is not None and (
+        not isinstance(thresholds, list)
+        or len(thresholds) != num_labels
+        or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1 for t in thresholds)
+    ):
+        raise ModelLoadError(f"{model_id}: config.json thresholds must be {num_labels} numbers in [0, 1] (one a label)")
     e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
     lstm_params = 2 * 4 * h * (e + h + 2) + (layers - 1) * 2 * 4 * h * (2 * h + h + 2)
     if args["vocab_size"] * e + lstm_params > MAX_PARAMETERS:

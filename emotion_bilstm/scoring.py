@@ -37,6 +37,8 @@ def logits_for_ids(model: Any, ids: list[list[int]], batch_size: int = 512) -> t
     return logits
 
 
-def probabilities(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """Softmax of `logits / temperature`, as `predict_proba` computes it."""
+def probabilities(logits: torch.Tensor, temperature: float = 1.0, multi_label: bool = False) -> torch.Tensor:
+    """Softmax of `logits / temperature`, as `predict_proba` computes it; a sigmoid per label for multi-label."""
+    if multi_label:
+        return torch.sigmoid(logits.float() / temperature)
     return torch.softmax(logits.float() / temperature, dim=-1)

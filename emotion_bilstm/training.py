@@ -26,10 +26,10 @@ from torch.utils.data import DataLoader, Dataset
 from .averaging import WeightAverage
 from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
-from .data import load_splits
+from .data import is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
-from .metrics import classification_metrics
-from .model import EmotionBiLSTM, pad_batch
+from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
+from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM, pad_batch
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
 
 
@@ -76,6 +76,7 @@ class TrainConfig:
     pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
     extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
     labels: list[str] | None = None  # fixes the label set and its order; None: read it from the training data
+    multi_label: bool = False  # `a|b` labels in csv/tsv/txt (list-valued labels are multi-label without it)
 
     def __post_init__(self) -> None:
         """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
@@ -134,7 +135,9 @@ class TrainState:
 
 
 class EncodedTexts(Dataset):
-    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
+    """Token ids with their targets: a class id, or (multi-label) a 0/1 float per label."""
+
+    def __init__(self, ids: list[list[int]], labels: list[int] | list[list[float]]) -> None:
         self.ids, self.labels = ids, labels
 
     def __len__(self) -> int:
@@ -219,9 +222,17 @@ def train(
             labels=config.labels,
             add=config.add_data,
             neutral_limit=config.neutral_limit,
+            multi_label=config.multi_label,
         )
-    label_names = list(splits["train"].features["label"].names)
-    say(f"{len(label_names)} labels: {', '.join(label_names)}")
+    names = label_names(splits["train"])
+    multi = is_multi_label(splits["train"])
+    say(f"{len(names)} labels{' (multi-label)' if multi else ''}: {', '.join(names)}")
+    if multi and (config.class_weights or config.label_smoothing):
+        raise EmotionBiLSTMError("--class-weights and --label-smoothing are for single-label training")
+
+    def targets(labels: list) -> list:
+        return [_multi_hot(ids, len(names)) for ids in labels] if multi else labels
+
     if config.dedupe:
         from .doctor import drop_shared_texts
 
@@ -246,11 +257,11 @@ def train(
         added = extend_vocabulary(tokenizer, glove_words, config.extra_vocab)
         say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
     train_ids = encode_batch(tokenizer, splits["train"]["text"])
-    train_labels = splits["train"]["label"]
+    train_labels = targets(splits["train"]["label"])
     # validation sorted by length: cheap batches; the order does not change any metric
     val_order = sorted(range(len(splits["validation"])), key=lambda i: len(splits["validation"][i]["text"]))
     val_split = splits["validation"].select(val_order)
-    val_set = EncodedTexts(encode_batch(tokenizer, val_split["text"]), val_split["label"])
+    val_set = EncodedTexts(encode_batch(tokenizer, val_split["text"]), targets(val_split["label"]))
 
     sampler = LengthBucketSampler([len(ids) for ids in train_ids], config.batch_size, config.seed)
     train_loader = DataLoader(EncodedTexts(train_ids, train_labels), batch_sampler=sampler, collate_fn=collate)
@@ -258,8 +269,9 @@ def train(
 
     model = EmotionBiLSTM(
         **config.model_args(tokenizer.get_vocab_size()),
-        num_labels=len(label_names),
-        id2label=dict(enumerate(label_names)),
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+        problem_type=MULTI_LABEL if multi else SINGLE_LABEL,
     )
     model.tokenizer = tokenizer
     if config.pretrained_vectors:
@@ -275,8 +287,11 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _warmup_linear(step, warmup_steps, total_steps)
     )
-    weights = _class_weights(train_labels, len(label_names)) if config.class_weights else None
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+    weights = _class_weights(train_labels, len(names)) if config.class_weights else None
+    if multi:  # one independent yes/no per label
+        loss_fn: torch.nn.Module = torch.nn.BCEWithLogitsLoss()
+    else:
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
 
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
@@ -324,7 +339,7 @@ def train(
             # with an average, it is the averaged weights that are evaluated and kept
             averaged = averager.applied(accelerator.unwrap_model(model)) if averager else contextlib.nullcontext()
             with averaged:
-                metrics = evaluate_loader(model, val_loader, accelerator, label_names)
+                metrics = evaluate_loader(model, val_loader, accelerator, names)
                 train_loss = accelerator.reduce(
                     torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
                 ).item()
@@ -333,6 +348,7 @@ def train(
                     "train_loss": round(train_loss, 5),
                     "val_accuracy": round(metrics["accuracy"], 5),
                     "val_macro_f1": round(metrics["macro_f1"], 5),
+                    **({"val_micro_f1": round(metrics["micro_f1"], 5)} if multi else {}),
                     "seconds": round(time.perf_counter() - epoch_started, 2),
                     "learning_rate": scheduler.get_last_lr()[0],
                 }
@@ -342,6 +358,8 @@ def train(
                     state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
                     state.epochs_without_improvement = 0
                     unwrapped = accelerator.unwrap_model(model)
+                    if multi:  # the thresholds tuned on this epoch's validation output belong to these weights
+                        unwrapped.thresholds = metrics["thresholds"]
                     best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
                     if accelerator.is_main_process:
                         unwrapped.training_summary = _summary(config, state, metrics, None, tokenizer, started)
@@ -354,8 +372,13 @@ def train(
                 f"(best {state.best_macro_f1:.4f} @ {state.best_epoch})",
             )
             say(
-                f"epoch {epoch}: loss {record['train_loss']:.4f}  val accuracy {record['val_accuracy']:.4f}  "
-                f"macro-F1 {record['val_macro_f1']:.4f}  ({record['seconds']:.1f}s)"
+                f"epoch {epoch}: loss {record['train_loss']:.4f}  "
+                + (
+                    f"val micro-F1 {record['val_micro_f1']:.4f}  exact match {record['val_accuracy']:.4f}  "
+                    if multi
+                    else f"val accuracy {record['val_accuracy']:.4f}  "
+                )
+                + f"macro-F1 {record['val_macro_f1']:.4f}  ({record['seconds']:.1f}s)"
             )
             _save_checkpoint(accelerator, checkpoint_dir, state)
         if state.epochs_without_improvement >= config.patience:
@@ -364,12 +387,15 @@ def train(
     unwrapped = accelerator.unwrap_model(model)
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
-    val_metrics = evaluate_loader(model, val_loader, accelerator, label_names)
+    val_metrics = evaluate_loader(model, val_loader, accelerator, names)
+    if multi:
+        unwrapped.thresholds = val_metrics["thresholds"]
     test_metrics = None
     if "test" in splits:
-        test_set = EncodedTexts(encode_batch(tokenizer, splits["test"]["text"]), splits["test"]["label"])
+        test_set = EncodedTexts(encode_batch(tokenizer, splits["test"]["text"]), targets(splits["test"]["label"]))
         test_loader = accelerator.prepare(DataLoader(test_set, batch_size=256, collate_fn=collate))
-        test_metrics = evaluate_loader(model, test_loader, accelerator, label_names)
+        # a multi-label test split is scored with validation's thresholds: tuning on test would flatter it
+        test_metrics = evaluate_loader(model, test_loader, accelerator, names, val_metrics.get("thresholds"))
     summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
     if accelerator.is_main_process:
         from .calibration import calibrate_after_training, save_with_diagram
@@ -385,22 +411,36 @@ def train(
 
 
 def evaluate_loader(
-    model: torch.nn.Module, loader: DataLoader, accelerator: Any, label_names: list[str]
+    model: torch.nn.Module,
+    loader: DataLoader,
+    accelerator: Any,
+    label_names: list[str],
+    thresholds: list[float] | None = None,
 ) -> dict[str, Any]:
-    """Metrics over a (possibly sharded) loader; `gather_for_metrics` drops the padding duplicates."""
+    """Metrics over a (possibly sharded) loader; `gather_for_metrics` drops the padding duplicates.
+
+    Multi-label: per-label thresholds are tuned on this loader's data unless `thresholds` are given,
+    and returned under "thresholds".
+    """
     model.eval()
-    predictions: list[int] = []
-    labels: list[int] = []
+    multi = accelerator.unwrap_model(model).multi_label
+    outputs: list[torch.Tensor] = []
+    labels: list = []
     with torch.inference_mode():
         for batch in loader:
-            logits = model(batch["input_ids"], batch["lengths"])
-            gathered_predictions, gathered_labels = accelerator.gather_for_metrics(
-                (logits.argmax(dim=-1), batch["labels"])
-            )
-            predictions += gathered_predictions.tolist()
+            logits = model(batch["input_ids"], batch["lengths"]).float()
+            output = torch.sigmoid(logits) if multi else logits.argmax(dim=-1)
+            gathered_outputs, gathered_labels = accelerator.gather_for_metrics((output, batch["labels"]))
+            outputs.append(gathered_outputs.cpu())
             labels += gathered_labels.tolist()
     model.train()
-    return classification_metrics(labels, predictions, label_names)
+    if not multi:
+        return classification_metrics(labels, torch.cat(outputs).tolist(), label_names)
+    probs = torch.cat(outputs)
+    truth = [[i for i, on in enumerate(row) if on] for row in labels]
+    thresholds = thresholds if thresholds is not None else tune_thresholds(probs, truth)
+    metrics = multilabel_metrics(truth, apply_thresholds(probs, thresholds), label_names)
+    return {**metrics, "thresholds": thresholds}
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -497,6 +537,13 @@ def _summary(
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(val_metrics["labels"]),  # the label set, in id order
     }
+
+
+def _multi_hot(ids: list[int], num_labels: int) -> list[float]:
+    row = [0.0] * num_labels
+    for i in ids:
+        row[i] = 1.0
+    return row
 
 
 def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:

@@ -133,3 +133,13 @@ def test_training_with_goemotions_added_gives_a_seven_label_model(tiny_dataset: 
     config = json.loads((output / "config.json").read_text())
     assert config["num_labels"] == 7 and config["id2label"]["6"] == "neutral"
     assert summary["train_config"]["add_data"] == [str(go)]
+
+
+def test_goemotions_folder_as_the_data_is_read_as_it_is(tmp_path: Path) -> None:
+    """As --data (not added to other data), GoEmotions keeps its own labels, several per comment."""
+    from emotion_bilstm.data import is_multi_label, label_names, load_splits
+
+    splits = load_splits(write_release(tmp_path / "go", ROWS * 3))
+    names = label_names(splits["train"])
+    assert is_multi_label(splits["train"]) and {"annoyance", "gratitude", "approval", "neutral"} <= set(names)
+    assert sorted(names[i] for i in splits["train"][3]["label"]) == ["fear", "sadness"]

@@ -95,8 +95,9 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
 
     folder = shipped_model_or_skip()
     release = release_script()
-    # a model trained before `labels` existed read its labels from the data, which is what None means
-    trained = {"labels": None, **json.loads((folder / "metrics.json").read_text())["train_config"]}
+    # a model trained before `labels` and `multi_label` existed read single labels from the data: their defaults
+    before = {"labels": None, "multi_label": False}
+    trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
     ignored = {"data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
     assert {k: v for k, v in trained.items() if k not in ignored} == {
