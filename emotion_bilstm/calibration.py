@@ -326,3 +326,25 @@ def shift_label_logit(model: Any, label: str, offset: float) -> None:
     (`predict`, `explain`, calibration, evaluation) sees the same shifted logits."""
     with torch.no_grad():
         model.classifier.bias[model.config["label2id"][label]] += offset
+
+
+def set_label_recall(
+    model: Any, validation: Any, label: str, recall: float, log: Callable[[str], None], seen_in_training: bool = False
+) -> dict[str, Any] | None:
+    """Training's step before calibration: shift `label`'s logit to `recall` on the validation split.
+
+    Returns the figures for metrics.json, or None when there is nothing to fit on (no such label, or
+    validation was trained on: its recall there would be memorisation, as for the temperature).
+    """
+    label_id = model.config["label2id"].get(label)
+    texts = [text for text, gold in zip(validation["text"], validation["label"], strict=True) if gold == label_id]
+    if label_id is None or not texts:
+        log(f"--{label}-recall: no {label} text in the validation split; logit left as trained")
+        return None
+    if seen_in_training:
+        log(f"--{label}-recall skipped: the validation split was trained on")
+        return None
+    offset = label_offset_for_recall(model, texts, label, recall)
+    shift_label_logit(model, label, offset)
+    log(f"{label} logit shifted by {offset:+.3f}: {recall:.0%} of the {len(texts)} validation {label} texts get it")
+    return {"label": label, "recall": recall, "offset": round(offset, 6), "n": len(texts), "split": "validation"}

@@ -374,6 +374,15 @@ def train(
             "Hub dataset are multi-label without it): a sigmoid per label, thresholds tuned on validation.",
         ),
     ] = False,
+    neutral_recall: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0.01,
+            max=0.99,
+            help="After training, shift the neutral label's logit so that this share of validation neutral texts "
+            "get it (a neutral learnt from many easy examples swallows the emotions otherwise).",
+        ),
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
@@ -480,6 +489,7 @@ def train(
         labels=label_list(labels),
         add_data=list(add_data or []),
         neutral_limit=neutral_limit,
+        neutral_recall=neutral_recall,
         multi_label=multi_label,
         output_dir=str(output_dir),
         dataset_config=dataset_config,

@@ -42,6 +42,7 @@ class TrainConfig:
     dataset_config: str = "split"
     add_data: list[str] = field(default_factory=list)  # more sources appended to `data` (e.g. GoEmotions)
     neutral_limit: int | None = None  # at most this many GoEmotions neutral training comments (a seeded sample)
+    neutral_recall: float | None = None  # shift neutral's logit so this share of validation neutral texts get it
     checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
     epochs: int = 6  # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
     batch_size: int = 64
@@ -387,6 +388,13 @@ def train(
     unwrapped = accelerator.unwrap_model(model)
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
+    label_recall = None
+    if config.neutral_recall is not None:
+        from .calibration import set_label_recall
+
+        label_recall = set_label_recall(
+            unwrapped, splits["validation"], "neutral", config.neutral_recall, say, config.train_on_validation
+        )
     val_metrics = evaluate_loader(model, val_loader, accelerator, names)
     if multi:
         unwrapped.thresholds = val_metrics["thresholds"]
@@ -397,6 +405,8 @@ def train(
         # a multi-label test split is scored with validation's thresholds: tuning on test would flatter it
         test_metrics = evaluate_loader(model, test_loader, accelerator, names, val_metrics.get("thresholds"))
     summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
+    if label_recall is not None:
+        summary["label_recall"] = label_recall
     if accelerator.is_main_process:
         from .calibration import calibrate_after_training, save_with_diagram
 

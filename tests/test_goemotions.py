@@ -143,3 +143,20 @@ def test_goemotions_folder_as_the_data_is_read_as_it_is(tmp_path: Path) -> None:
     names = label_names(splits["train"])
     assert is_multi_label(splits["train"]) and {"annoyance", "gratitude", "approval", "neutral"} <= set(names)
     assert sorted(names[i] for i in splits["train"][3]["label"]) == ["fear", "sadness"]
+
+
+def test_neutral_recall_shifts_the_neutral_logit_to_the_asked_share(tiny_dataset: Path, tmp_path: Path) -> None:
+    from conftest import small_config
+
+    from emotion_bilstm.model import EmotionBiLSTM
+    from emotion_bilstm.training import train
+
+    neutral = [(f"the {thing} is at {i}", "27", f"n{i}") for i, thing in enumerate(["bus", "meeting", "call"] * 7)]
+    go = write_release(tmp_path / "go", neutral[:20] + ROWS * 4)  # dev.tsv: the first 3 rows, all neutral
+    output = tmp_path / "model"
+    config = small_config(tiny_dataset, output, add_data=[str(go)], neutral_recall=0.34, epochs=1)
+    summary = train(config, show_progress=False)
+    assert summary["label_recall"]["label"] == "neutral" and summary["label_recall"]["n"] == 3
+    model = EmotionBiLSTM.from_pretrained(output)  # the shift is in the saved weights
+    labels = [p["label"] for p in model.predict([text for text, _, _ in neutral[:3]])]
+    assert labels.count("neutral") == 1, labels  # the top third of 3 margins: one text
