@@ -195,11 +195,37 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         context["calibration"] = calibration
     if isinstance(summary.get("recipe_selection"), dict) and summary["recipe_selection"].get("levers"):
         context["recipe_selection"] = summary["recipe_selection"]
+    if any(is_goemotions_source(source) for source in train_config.get("add_data") or []):
+        context["goemotions"] = goemotions_context(train_config)
+    if isinstance(summary.get("label_recall"), dict):
+        context["label_recall"] = summary["label_recall"]
+    if isinstance(summary.get("everyday_selection"), dict) and summary["everyday_selection"].get("recipe"):
+        context["everyday_selection"] = summary["everyday_selection"]
     for key in ("robustness", "speed"):
         rows = figure_rows(summary.get(key))
         if rows:
             context[key] = rows
     return context
+
+
+def is_goemotions_source(source: str) -> bool:
+    from .goemotions import HUB_ID, is_goemotions_folder
+
+    return source == HUB_ID or is_goemotions_folder(source) or Path(source).name == "goemotions"
+
+
+def goemotions_context(train_config: dict[str, Any]) -> dict[str, Any]:
+    """The GoEmotions -> default labels mapping as table rows, and what was left out."""
+    from .goemotions import DEFAULT_MAPPING, LABELS
+
+    targets: dict[str, list[str]] = {}
+    for source, target in DEFAULT_MAPPING.items():
+        targets.setdefault(target, []).append(source)
+    return {
+        "mapping": sorted(targets.items(), key=lambda item: list(DEFAULT_MAPPING.values()).index(item[0])),
+        "left_out": [name for name in LABELS if name not in DEFAULT_MAPPING],
+        "neutral_limit": train_config.get("neutral_limit"),
+    }
 
 
 def figure_rows(figures: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "experiments"))
 
-from release_model import HANDWRITTEN, RELEASE_SETTINGS, read_split  # noqa: E402
+from release_model import BASE_SETTINGS, EVERYDAY_SELECTION, EVERYDAY_SETTINGS, HANDWRITTEN, read_split  # noqa: E402
 
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
 from emotion_bilstm.robustness import accuracy, label_rate, perturbed_drop, read_handwritten, real_text_figures  # noqa: E402
@@ -32,6 +32,7 @@ from emotion_bilstm.training import TrainConfig, train  # noqa: E402
 
 EVERYDAY_TEST = ROOT / "data" / "everyday" / "test.tsv"
 EVERYDAY_TRAIN = ROOT / "data" / "everyday" / "train.tsv"
+RESULTS = ROOT / "experiments" / "everyday.jsonl"
 NEUTRAL_RECALLS = (0.6, 0.7)  # operating points: neutral's logit shifted until this share of validation neutral gets it
 
 
@@ -50,6 +51,57 @@ def score(model: EmotionBiLSTM, data: Path, goemotions: Path) -> dict:
     }
 
 
+def flat(figures: dict) -> dict[str, float]:
+    """The figures the card and the issue compare, in points where they are rates."""
+    real = figures["goemotions_validation"]
+    return {
+        "dair_validation_accuracy": figures["dair_validation_accuracy"],
+        "dair_validation_neutral_rate": figures["dair_validation_neutral_rate"],
+        "goemotions_emotions_accuracy": real["emotions_accuracy"],
+        "goemotions_neutral_recall": real["neutral_recall"],
+        "perturbed_drop_points": figures["perturbed_validation"]["drop"],
+        "handwritten_accuracy": figures["handwritten_accuracy"],
+        "everyday_test_accuracy": figures["everyday_test_accuracy"],
+    }
+
+
+def mean_sd(values: list[float]) -> dict[str, float]:
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+    return {"mean": round(mean, 4), "sd": round(sd, 4)}
+
+
+def report(rows: list[dict]) -> dict:
+    """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made."""
+    point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
+    recipe_overrides = {"neutral_limit": EVERYDAY_SETTINGS["neutral_limit"]}
+    recipe = {r["seed"]: r for r in rows if r["overrides"] == recipe_overrides and not r["supplement"]}
+    if not recipe:
+        sys.exit(f"no run of the recipe ({recipe_overrides}) in {RESULTS}")
+    recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
+    keys = next(iter(recipe_figures.values())).keys()
+    levers = []
+
+    def lever(name: str, figures: dict[int, dict]) -> None:
+        seeds = sorted(set(figures) & set(recipe_figures))
+        if seeds:
+            change = {k: mean_sd([figures[s][k] - recipe_figures[s][k] for s in seeds]) for k in keys}
+            levers.append({"lever": name, "seeds": len(seeds), "change": change})
+
+    lever("no neutral shift (neutral's logit as trained)", {s: flat(r["unshifted"]) for s, r in recipe.items()})
+    other_point = "neutral_recall_0.7"
+    lever("neutral recall 0.7 instead of 0.6", {s: flat(r[other_point]) for s, r in recipe.items() if other_point in r})
+    supplement = {r["seed"]: flat(r[point]) for r in rows if r["overrides"] == recipe_overrides and r["supplement"]}
+    lever("+ the written supplement (data/everyday/train.tsv, 486 texts)", supplement)
+    return {
+        "settings": EVERYDAY_SETTINGS,
+        "seeds": sorted(recipe),
+        "recipe": {k: mean_sd([f[k] for f in recipe_figures.values()]) for k in keys},
+        "levers": levers,
+        "note": "GoEmotions and dair-ai validation figures; the neutral shift is fitted on GoEmotions validation",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "emotion"))
@@ -58,11 +110,19 @@ def main() -> None:
     parser.add_argument("--supplement", action="store_true", help="add data/everyday/train.tsv to training")
     parser.add_argument("--set", nargs="*", default=[], help="TrainConfig overrides, name=json-value")
     parser.add_argument("--work-dir", default="/tmp/everyday")
-    parser.add_argument("--out", default=str(ROOT / "experiments" / "everyday.jsonl"))
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--report", action="store_true", help=f"summarise {RESULTS.name} into {EVERYDAY_SELECTION.name}"
+    )
     args = parser.parse_args()
+    if args.report:
+        rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+        EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
+        print(EVERYDAY_SELECTION.read_text())
+        return
     torch.set_num_threads(1)
     overrides = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
-    settings = {**RELEASE_SETTINGS, **overrides}
+    settings = {**BASE_SETTINGS, **overrides}
     settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + (["supplement"] if args.supplement else []))
     name = f"{name or 'recipe'}-seed{args.seed}"
