@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import torch
@@ -41,7 +42,13 @@ def score(model: EmotionBiLSTM, data: Path, goemotions: Path) -> dict:
     texts, labels = read_split(data / "validation.txt")
     hand_texts, hand_labels = read_handwritten(HANDWRITTEN)
     everyday_texts, everyday_labels = read_handwritten(EVERYDAY_TEST)
+    # where the emoji rules matter: everyday texts holding an emoji (a symbol, Unicode category So)
+    emoji_rows = [i for i, text in enumerate(everyday_texts) if any(unicodedata.category(c) == "So" for c in text)]
     return {
+        "everyday_emoji_accuracy": round(
+            accuracy(model, [everyday_texts[i] for i in emoji_rows], [everyday_labels[i] for i in emoji_rows]), 4
+        ),
+        "everyday_emoji_n": len(emoji_rows),
         "dair_validation_accuracy": round(accuracy(model, texts, labels), 4),
         "dair_validation_neutral_rate": label_rate(model, texts, "neutral"),
         "goemotions_validation": real_text_figures(model, goemotions),
@@ -62,6 +69,7 @@ def flat(figures: dict) -> dict[str, float]:
         "perturbed_drop_points": figures["perturbed_validation"]["drop"],
         "handwritten_accuracy": figures["handwritten_accuracy"],
         "everyday_test_accuracy": figures["everyday_test_accuracy"],
+        "everyday_emoji_accuracy": figures["everyday_emoji_accuracy"],
     }
 
 
@@ -75,7 +83,11 @@ def report(rows: list[dict]) -> dict:
     """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made."""
     point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
     recipe_overrides = {"neutral_limit": EVERYDAY_SETTINGS["neutral_limit"]}
-    recipe = {r["seed"]: r for r in rows if r["overrides"] == recipe_overrides and not r["supplement"]}
+
+    def is_recipe(r: dict) -> bool:
+        return r["overrides"] == recipe_overrides and not r["supplement"] and not r.get("emoji_tokens_only")
+
+    recipe = {r["seed"]: r for r in rows if is_recipe(r)}
     if not recipe:
         sys.exit(f"no run of the recipe ({recipe_overrides}) in {RESULTS}")
     recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
@@ -93,6 +105,8 @@ def report(rows: list[dict]) -> dict:
     lever("neutral recall 0.7 instead of 0.6", {s: flat(r[other_point]) for s, r in recipe.items() if other_point in r})
     supplement = {r["seed"]: flat(r[point]) for r in rows if r["overrides"] == recipe_overrides and r["supplement"]}
     lever("+ the written supplement (data/everyday/train.tsv, 486 texts)", supplement)
+    tokens_only = {r["seed"]: flat(r[point]) for r in rows if r.get("emoji_tokens_only")}
+    lever("emoji as tokens only (no emoji-to-word rules)", tokens_only)
     return {
         "settings": EVERYDAY_SETTINGS,
         "seeds": sorted(recipe),
@@ -108,6 +122,11 @@ def main() -> None:
     parser.add_argument("--goemotions", default=str(ROOT.parent / "shared" / "data" / "goemotions"))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--supplement", action="store_true", help="add data/everyday/train.tsv to training")
+    parser.add_argument(
+        "--emoji-tokens-only",
+        action="store_true",
+        help="no emoji-to-word rules: every emoji a token (issue 13's item 3)",
+    )
     parser.add_argument("--set", nargs="*", default=[], help="TrainConfig overrides, name=json-value")
     parser.add_argument("--work-dir", default="/tmp/everyday")
     parser.add_argument("--out", default=str(RESULTS))
@@ -116,15 +135,20 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.report:
-        rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+        rows = [json.loads(line) for line in Path(args.out).read_text().splitlines() if line.strip()]
         EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
         print(EVERYDAY_SELECTION.read_text())
         return
     torch.set_num_threads(1)
+    if args.emoji_tokens_only:
+        import emotion_bilstm.tokenizer
+
+        emotion_bilstm.tokenizer.EMOJI_WORDS.clear()  # build_normalizer reads it when training builds the tokenizer
     overrides = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
     settings = {**BASE_SETTINGS, **overrides}
     settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
-    name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + (["supplement"] if args.supplement else []))
+    flags = (["supplement"] if args.supplement else []) + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
+    name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
     name = f"{name or 'recipe'}-seed{args.seed}"
     output = Path(args.work_dir) / name
     config = TrainConfig(data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, **settings)
@@ -149,6 +173,7 @@ def main() -> None:
         "seed": args.seed,
         "overrides": overrides,
         "supplement": args.supplement,
+        "emoji_tokens_only": args.emoji_tokens_only,
         "seconds": round(time.perf_counter() - started),
         **figures,
     }
