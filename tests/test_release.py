@@ -15,6 +15,7 @@ from emotion_bilstm import EmotionBiLSTM, load_default
 from emotion_bilstm import model as model_module
 from emotion_bilstm.cli import app
 from emotion_bilstm.errors import ModelLoadError
+from emotion_bilstm.labels import LABELS
 
 TEXTS = ["I feel so terrified tonight", "i am thrilled and delighted!!", "so lonely and hopeless", ""]
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -99,10 +100,12 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     before = {"labels": None, "multi_label": False}
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
-    ignored = {"data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
+    # where the data lies is not the recipe; which data it is, is
+    ignored = {"data", "add_data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
     assert {k: v for k, v in trained.items() if k not in ignored} == {
         k: v for k, v in expected.items() if k not in ignored
     }
+    assert [Path(source).name for source in trained["add_data"]] == ["goemotions"]
 
 
 def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
@@ -111,7 +114,7 @@ def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
     folder = shipped_model_or_skip()
     release = release_script()
     recipe = json.loads((EXPERIMENTS / "recipe.json").read_text())
-    assert {k: recipe["overrides"].get(k) for k in release.RELEASE_SETTINGS} == release.RELEASE_SETTINGS
+    assert {k: recipe["overrides"].get(k) for k in release.BASE_SETTINGS} == release.BASE_SETTINGS
     assert len(recipe["seeds"]) >= 3
     shipped = json.loads((folder / "metrics.json").read_text())
     assert shipped["recipe_selection"] == recipe
@@ -281,3 +284,22 @@ def test_card_without_a_training_run_states_no_results(trained_model_dir: Path) 
     assert "## Training hyper-parameters" not in card.text
     for section in ("## Calibration", "## Robustness", "## Speed on CPU"):
         assert section not in card.text
+
+
+def test_shipped_card_shows_the_everyday_recipe_over_seeds_and_each_lever() -> None:
+    # Issue 13 asks the card for the real-text figures over 3 seeds, the mapping and each lever's worth:
+    # experiments/everyday.py --report measures them into everyday.json, and the release copies that in.
+    folder = shipped_model_or_skip()
+    release = release_script()
+    selection = json.loads((EXPERIMENTS / "everyday.json").read_text())
+    assert selection["settings"] == release.EVERYDAY_SETTINGS
+    assert len(selection["seeds"]) >= 3
+    shipped = json.loads((folder / "metrics.json").read_text())
+    assert shipped["everyday_selection"] == selection
+    card = (folder / "README.md").read_text()
+    real = selection["recipe"]["goemotions_emotions_accuracy"]
+    assert f"{real['mean']:.4f} ± {real['sd']:.4f}" in card
+    assert all(f"| {row['lever']} | {row['seeds']} |" in card for row in selection["levers"])
+    assert "| anger | anger, annoyance |" in card and "## The neutral label" in card
+    config = json.loads((folder / "config.json").read_text())
+    assert config["id2label"] == {str(i): name for i, name in enumerate([*LABELS, "neutral"])}
