@@ -58,6 +58,17 @@ def score(model: EmotionBiLSTM, data: Path, goemotions: Path) -> dict:
     }
 
 
+def unshifted(folder: Path) -> EmotionBiLSTM:
+    """The model in `folder` with neutral's logit as trained (a `--neutral-recall` shift undone)."""
+    from emotion_bilstm.calibration import shift_label_logit
+
+    model = EmotionBiLSTM.from_pretrained(folder)
+    recorded = (model.training_summary or {}).get("label_recall")
+    if recorded:
+        shift_label_logit(model, recorded["label"], -recorded["offset"])
+    return model
+
+
 def flat(figures: dict) -> dict[str, float]:
     """The figures the card and the issue compare, in points where they are rates."""
     real = figures["goemotions_validation"]
@@ -129,6 +140,10 @@ def main() -> None:
     )
     parser.add_argument("--set", nargs="*", default=[], help="TrainConfig overrides, name=json-value")
     parser.add_argument("--work-dir", default="/tmp/everyday")
+    parser.add_argument(
+        "--score-model",
+        help="score this train-only model folder instead of training one (a recorded neutral shift is undone first)",
+    )
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument(
         "--report", action="store_true", help=f"summarise {RESULTS.name} into {EVERYDAY_SELECTION.name}"
@@ -136,6 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.report:
         rows = [json.loads(line) for line in Path(args.out).read_text().splitlines() if line.strip()]
+        rows = list({row["name"]: row for row in rows}.values())  # a run scored again replaces its earlier row
         EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
         print(EVERYDAY_SELECTION.read_text())
         return
@@ -150,18 +166,19 @@ def main() -> None:
     flags = (["supplement"] if args.supplement else []) + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
     name = f"{name or 'recipe'}-seed{args.seed}"
-    output = Path(args.work_dir) / name
-    config = TrainConfig(data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, **settings)
+    output = Path(args.score_model or Path(args.work_dir) / name)
     started = time.perf_counter()
-    train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
-    model = EmotionBiLSTM.from_pretrained(output)
+    if not args.score_model:
+        config = TrainConfig(data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, **settings)
+        train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
+    model = unshifted(output)
     figures = {"unshifted": score(model, Path(args.data), Path(args.goemotions))}
     from emotion_bilstm.calibration import label_offset_for_recall, shift_label_logit
     from emotion_bilstm.goemotions import read
 
     neutral = [text for text, names in read(args.goemotions)["validation"] if names == ("neutral",)]
     for recall in NEUTRAL_RECALLS:
-        shifted = EmotionBiLSTM.from_pretrained(output)
+        shifted = unshifted(output)
         offset = label_offset_for_recall(shifted, neutral, "neutral", recall)
         shift_label_logit(shifted, "neutral", offset)
         figures[f"neutral_recall_{recall}"] = {
