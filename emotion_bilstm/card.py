@@ -157,7 +157,7 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         "labels": labels,
         "emotion_six": labels[: len(LABELS)] == list(LABELS),
         "multi_label": bool(getattr(model, "multi_label", False)),
-        "thresholds": getattr(model, "thresholds", None),
+        "thresholds": display_thresholds(getattr(model, "thresholds", None)),
         "dataset_name": dataset_of(labels, summary),
         "parameters": f"{sum(p.numel() for p in model.parameters()):,}",
         **folder_facts(folder),
@@ -206,6 +206,11 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         if rows:
             context[key] = rows
     return context
+
+
+def display_thresholds(thresholds: list[float] | None) -> list[float] | None:
+    """Thresholds for the labels table, to 4 decimals (calibration stores them to 12: sigmoid(logit(t) / T))."""
+    return None if thresholds is None else [round(float(t), 4) for t in thresholds]
 
 
 def is_goemotions_source(source: str) -> bool:

@@ -638,7 +638,9 @@ def calibrate(
 
     Stores the temperature in config.json, the figures (ECE in 15 bins and NLL, before and after)
     in metrics.json under "calibration", and a reliability diagram as reliability.png (needs the
-    `plots` extra). Labels and accuracy do not change. Never calibrate on the test split.
+    `plots` extra). Labels and accuracy do not change: a multi-label model gets one temperature for
+    all its labels (fitted on the binary cross-entropy), and its thresholds move with it. Never
+    calibrate on the test split.
 
     [bold]emo-cli calibrate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
     """
@@ -650,11 +652,15 @@ def calibrate(
     if as_json:
         print(json.dumps(figures, indent=2))
         return
+    if report.get("multi_label"):
+        unchanged = f"thresholds moved with it, labels unchanged (exact match {report['exact_match']:.4f})"
+    else:
+        unchanged = f"accuracy unchanged ({report['accuracy']:.4f})"
     err.print(
         f"[green]calibrated[/green] {escape(model)} on {escape(str(figures['split']))} ({figures['n']} texts): "
         f"temperature {figures['temperature']:.3f}, ECE {figures['ece_before']:.4f} -> {figures['ece_after']:.4f} "
         f"(cross-fitted {figures['ece_after_cross_fitted']:.4f}), NLL {figures['nll_before']:.4f} -> "
-        f"{figures['nll_after']:.4f}; accuracy unchanged ({report['accuracy']:.4f})"
+        f"{figures['nll_after']:.4f}; {unchanged}"
     )
 
 

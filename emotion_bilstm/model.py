@@ -141,7 +141,8 @@ class EmotionBiLSTM(
             raise ValueError("only a multi-label model has per-label thresholds")
         if len(values) != self.config["num_labels"]:
             raise ValueError(f"{len(values)} thresholds for {self.config['num_labels']} labels")
-        self.config["thresholds"] = [round(float(v), 6) for v in values]
+        # 12 decimals: calibration moves thresholds to sigmoid(logit(t) / T), which must round-trip
+        self.config["thresholds"] = [round(float(v), 12) for v in values]
 
     @property
     def temperature(self) -> float:

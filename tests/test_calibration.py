@@ -162,3 +162,30 @@ def test_calibration_lowers_ece_of_the_trained_model_on_validation(tmp_path: Pat
     assert report["ece_after"] < report["ece_before"]
     assert report["ece_after_cross_fitted"] < report["ece_before"]
     assert report["nll_after"] < report["nll_before"]
+
+
+def test_multi_label_temperature_ece_and_thresholds() -> None:
+    from emotion_bilstm.calibration import (
+        expected_calibration_error,
+        fit_temperature,
+        reliability_bins,
+        scaled_thresholds,
+        sigmoid_nll,
+    )
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(4000, 5, generator=generator) * 4
+    targets = torch.bernoulli(torch.sigmoid(logits / 2.5), generator=generator)
+    assert fit_temperature(logits, targets, nll=sigmoid_nll) == pytest.approx(2.5, rel=0.06)
+    # pooled one-vs-rest: 2 rows x 2 labels at 0.9 of which 3 are true, 2 x 2 at 0.1 of which 1 is
+    probs = torch.tensor([[0.9, 0.9], [0.9, 0.9], [0.1, 0.1], [0.1, 0.1]])
+    truth = torch.tensor([[1, 1], [1, 0], [0, 0], [0, 1]])
+    assert expected_calibration_error(probs, truth) == pytest.approx(0.5 * 0.15 + 0.5 * 0.15)
+    assert sum(b["count"] for b in reliability_bins(probs, truth)) == 8
+    # a threshold carried to sigmoid(logit(t) / T) decides exactly as before, and 1 / T undoes it
+    thresholds = [0.05, 0.3, 0.5, 0.85, 0.95]
+    moved = scaled_thresholds(thresholds, 2.5)
+    assert torch.equal(
+        torch.sigmoid(logits) >= torch.tensor(thresholds), torch.sigmoid(logits / 2.5) >= torch.tensor(moved)
+    )
+    assert scaled_thresholds(moved, 1 / 2.5) == pytest.approx(thresholds, abs=1e-12)

@@ -12,9 +12,11 @@ import random
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import small_config, synthetic_examples, write_semicolon_file
 from typer.testing import CliRunner
 
+from emotion_bilstm.calibration import scaled_thresholds
 from emotion_bilstm.cli import app
 from emotion_bilstm.data import load_splits
 from emotion_bilstm.errors import DataError
@@ -106,10 +108,10 @@ def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path:
     config = json.loads((multi_model / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification"
     assert config["id2label"] == {str(i): name for i, name in enumerate(NAMES)}
-    assert len(config["thresholds"]) == 5 and all(0.05 <= t <= 0.95 for t in config["thresholds"])
     metrics = json.loads((multi_model / "metrics.json").read_text())
-    assert metrics["validation"]["thresholds"] == config["thresholds"]
-    assert "calibration" not in metrics  # temperature scaling is for softmax heads
+    tuned = metrics["validation"]["thresholds"]  # tuned on the uncalibrated scores; config's moved with T
+    assert len(tuned) == 5 and all(0.05 <= t <= 0.95 for t in tuned)
+    assert config["thresholds"] == pytest.approx(scaled_thresholds(tuned, config["temperature"]), abs=1e-11)
 
     model = EmotionBiLSTM.from_pretrained(multi_model)
     assert model.multi_label and model.thresholds == config["thresholds"]
@@ -153,7 +155,8 @@ def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path:
 
     card = (multi_model / "README.md").read_text()
     assert "| id | label | support in the validation split | threshold |" in card
-    assert f"| 0 | admiration | {figures['per_class']['admiration']['support']} | {config['thresholds'][0]} |" in card
+    threshold = round(config["thresholds"][0], 4)
+    assert f"| 0 | admiration | {figures['per_class']['admiration']['support']} | {threshold} |" in card
     assert "micro-F1" in card and "exact match" in card and "{{" not in card
     from huggingface_hub import ModelCard
 
@@ -264,3 +267,83 @@ def test_top_k_and_threshold_on_a_single_label_model(trained_model_dir: Path, tm
     assert rows[1]["top"] == [] and rows[1]["label"] is None
     unchanged = runner.invoke(app, classify)
     assert all("top" not in json.loads(line) for line in unchanged.stdout.splitlines())
+
+
+def labels_of(model, texts: list[str]) -> list:
+    return [row["labels"] for row in model.predict(texts)]
+
+
+def raw_copy(folder: Path):
+    """The model of `folder` as training left it before calibration: T = 1 and the tuned thresholds."""
+    from emotion_bilstm.model import EmotionBiLSTM
+
+    model = EmotionBiLSTM.from_pretrained(folder)
+    model.temperature = 1.0
+    model.thresholds = json.loads((folder / "metrics.json").read_text())["validation"]["thresholds"]
+    return model
+
+
+def test_training_calibrates_a_multi_label_model_and_no_label_moves(multi_model: Path, comment_data: Path) -> None:
+    from emotion_bilstm.model import EmotionBiLSTM
+
+    figures = json.loads((multi_model / "metrics.json").read_text())["calibration"]
+    assert figures["multi_label"] and figures["split"] == "validation" and figures["n"] == 80 and figures["bins"] == 15
+    assert figures["temperature"] > 0 and figures["decisions_changed"] == 0
+    assert figures["nll_after"] <= figures["nll_before"]
+    assert 0 <= figures["ece_after"] <= 1 and 0 <= figures["ece_before"] <= 1
+    calibrated = EmotionBiLSTM.from_pretrained(multi_model)
+    assert calibrated.temperature == figures["temperature"] != 1.0
+    texts = [row["text"] for row in comments(200, seed=9)] + ["thanks so much this is impressive", "tuesday"]
+    assert labels_of(calibrated, texts) == labels_of(raw_copy(multi_model), texts)
+    card = (multi_model / "README.md").read_text()
+    assert "## Calibration" in card and "before the sigmoid" in card and "Sigmoid temperature" in card
+    assert f"temperature of {figures['temperature']:.3f}" in card and "{{" not in card
+
+
+def test_multi_label_calibration_keeps_labels_and_restarts_from_raw_logits(multi_model: Path) -> None:
+    from emotion_bilstm.calibration import calibrate
+
+    model = raw_copy(multi_model)
+    held_out = comments(150, seed=4)
+    texts, labels = [row["text"] for row in held_out], [row["labels"] for row in held_out]
+    probe = [row["text"] for row in comments(200, seed=9)]
+    before_labels, before_scores = labels_of(model, probe), model.predict_proba(probe)
+    report = calibrate(model, texts, labels, split="fixture")
+    assert model.temperature == report["temperature"] != 1.0 and report["decisions_changed"] == 0
+    assert model.thresholds == pytest.approx(scaled_thresholds(report["thresholds_before"], model.temperature))
+    assert labels_of(model, probe) == before_labels
+    assert not torch.allclose(model.predict_proba(probe), before_scores)  # the scores did move
+    assert report["nll_after"] <= report["nll_before"]
+    # recalibrating starts from the raw logits and thresholds: the same T and thresholds again
+    thresholds = model.thresholds
+    again = calibrate(model, texts, labels)
+    assert again["temperature"] == pytest.approx(report["temperature"])
+    assert again["thresholds_before"] == pytest.approx(report["thresholds_before"], abs=1e-9)
+    assert model.thresholds == pytest.approx(thresholds, abs=1e-9)
+    assert labels_of(model, probe) == before_labels
+
+
+def test_cli_calibrate_a_multi_label_folder(multi_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from emotion_bilstm.model import EmotionBiLSTM
+
+    folder = tmp_path / "comments"
+    shutil.copytree(multi_model, folder)
+    probe = [row["text"] for row in comments(200, seed=9)]
+    before = labels_of(EmotionBiLSTM.from_pretrained(folder), probe)
+    # `a|b` labels in a text;label file are lists for a multi-label model
+    rows = [(row["text"], "|".join(NAMES[i] for i in row["labels"])) for row in comments(150, seed=5)]
+    data = write_semicolon_file(tmp_path / "held_out.txt", rows)
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(folder), "--data", str(data), "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    figures = json.loads(result.stdout)
+    assert figures["split"] == "held_out.txt" and figures["n"] == 150 and figures["multi_label"]
+    assert figures["temperature"] > 0 and figures["nll_after"] <= figures["nll_before"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["calibration"] == figures and "validation" in metrics
+    model = EmotionBiLSTM.from_pretrained(folder)
+    assert model.temperature == figures["temperature"]
+    assert labels_of(model, probe) == before
+    shown = CliRunner().invoke(app, ["calibrate", "--model", str(folder), "--data", str(data)])
+    assert shown.exit_code == 0 and "labels unchanged" in shown.stderr, shown.output
