@@ -135,12 +135,18 @@ def read_source(
             name: RawSplit(Path(f"{data}:{name}"), [text for text, _ in rows], [label for _, label in rows], "row", 1)
             for name, rows in goemotions.mapped_splits(data, neutral_limit, seed).items()
         }
-    if is_goemotions and path.is_dir():
+    if is_goemotions and path.is_dir():  # ids into labels.txt's names, as the Hub's ClassLabel: the same ids both ways
+        names = list(goemotions.LABELS)
         return {
-            name: RawSplit(
-                path / goemotions.SPLIT_FILES[name], [t for t, _ in rows], [list(n) for _, n in rows], "line", 1
+            split: RawSplit(
+                path / goemotions.SPLIT_FILES[split],
+                [text for text, _ in rows],
+                [[names.index(label) for label in labels] for _, labels in rows],
+                "line",
+                1,
+                names,
             )
-            for name, rows in goemotions.read_folder(path).items()
+            for split, rows in goemotions.read_folder(path).items()
         }
     if path.is_dir():
         return {name: read_raw_split(file) for name, file in find_split_files(path).items()}
