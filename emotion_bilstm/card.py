@@ -74,6 +74,9 @@ def eval_results(summary: dict[str, Any], dataset: str = DATASET_ID) -> list[Any
     measured = measured_split(summary)
     if measured is None:
         return None
+    per_dataset = per_dataset_results(summary)
+    if per_dataset:
+        return per_dataset
     split, metrics = measured
     # When the shipped weights also trained on the split, its figures come from a run that did not:
     # the results box must say so, since it shows no body text.
@@ -116,6 +119,45 @@ def eval_results(summary: dict[str, Any], dataset: str = DATASET_ID) -> list[Any
             metric_value=round(metrics["macro_f1"], 4),
             metric_args={"average": "macro"},
             **common,
+        ),
+    ]
+
+
+def per_dataset_results(summary: dict[str, Any]) -> list[Any] | None:
+    """A model trained on dair-ai and GoEmotions together: one result per dataset, never the blend.
+
+    Its validation split joins both datasets, so one accuracy over it describes neither; the results
+    box shows dair-ai validation accuracy and GoEmotions validation emotion accuracy (of the
+    train-only run when the shipped weights saw validation).
+    """
+    from huggingface_hub import EvalResult
+
+    robustness = summary.get("robustness") or {}
+    figures = robustness.get("heldout_model") or robustness
+    real = figures.get("goemotions_validation")
+    clean = (figures.get("perturbed_validation") or {}).get("clean")
+    if not isinstance(real, dict) or not isinstance(clean, (int, float)):
+        return None
+    qualifier = " (train-only run, same recipe and seed)" if "heldout_model" in robustness else ""
+    task = {"task_type": "text-classification", "task_name": "Text Classification", "dataset_split": "validation"}
+    return [
+        EvalResult(
+            metric_type="accuracy",
+            metric_name=f"Accuracy{qualifier}",
+            metric_value=round(clean, 4),
+            dataset_type=DATASET_ID,
+            dataset_name="emotion",
+            dataset_config="split",
+            **task,
+        ),
+        EvalResult(
+            metric_type="accuracy",
+            metric_name=f"Accuracy on the six emotions' comments, neutral answers wrong{qualifier}",
+            metric_value=round(real["emotions_accuracy"], 4),
+            dataset_type="google-research-datasets/go_emotions",
+            dataset_name="go_emotions",
+            dataset_config="simplified",
+            **task,
         ),
     ]
 
@@ -258,6 +300,9 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
     summary = model.training_summary or {}
     model_name = kwargs.pop("model_name", "emotion-bilstm")
     dataset = dataset_of(model_labels(model), summary)
+    datasets = [dataset] if "/" in dataset else []
+    if any(is_goemotions_source(source) for source in (summary.get("train_config") or {}).get("add_data") or []):
+        datasets.append("google-research-datasets/go_emotions")
     data = ModelCardData(
         model_name=model_name,
         license="mit",
@@ -265,7 +310,7 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
         library_name="emotion-bilstm",
         pipeline_tag="text-classification",
         tags=["emotion", "bilstm", "text-classification", "pytorch"],
-        datasets=[dataset] if "/" in dataset else None,
+        datasets=datasets or None,
         metrics=["accuracy", "f1"],
         eval_results=eval_results(summary, dataset),
     )
