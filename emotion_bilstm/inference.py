@@ -222,6 +222,8 @@ class ResultWriter:
             label = row["label"] or "-"
             if row.get("uncertain"):
                 label += " (uncertain)"
+            if row.get("reason"):  # no label: say why in place of the runner-up
+                others = row["reason"]
             table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), others)
         Console(file=self.sink, soft_wrap=False).print(table)
         self.rows_in_block = []
