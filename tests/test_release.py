@@ -80,7 +80,8 @@ def test_shipped_default_model_is_complete_small_and_loads_both_ways() -> None:
     folder = shipped_model_or_skip()
     assert {p.name for p in folder.iterdir()} >= RELEASE_FILES
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    assert size < 10_000_000, f"the shipped model takes {size:,} bytes; the release must stay under 10 MB"
+    # issue 13 raised the budget from 10 to 12 MB: the GoEmotions vocabulary added 7,400 tokens
+    assert size < 12_000_000, f"the shipped model takes {size:,} bytes; the release must stay under 12 MB"
     default, explicit = load_default(), EmotionBiLSTM.from_pretrained(folder)
     assert default.predict(TEXTS) == explicit.predict(TEXTS)
     assert default.training_summary and "validation" in default.training_summary
