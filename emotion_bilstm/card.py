@@ -256,6 +256,8 @@ def display_thresholds(thresholds: list[float] | None) -> list[float] | None:
 
 
 def is_goemotions_source(source: str) -> bool:
+    """Whether a recorded `--add-data` source was GoEmotions; by name too, since a card may be rendered
+    again where the training data no longer is."""
     from .goemotions import HUB_ID, is_goemotions_folder
 
     return source == HUB_ID or is_goemotions_folder(source) or Path(source).name == "goemotions"
