@@ -358,6 +358,7 @@ def train(
         Optional[list[str]],
         typer.Option(
             "--add-data",
+            metavar="PATH",
             help="Another source whose splits are added to --data's (repeatable). A GoEmotions folder or "
             f"{GOEMOTIONS_HUB_ID} is mapped onto the default labels (see the model card).",
         ),
