@@ -24,7 +24,7 @@ import torch
 
 from .model import NO_WORDS
 from .scoring import logits_for_ids, probabilities
-from .tokenizer import MAX_CHARS_PER_TOKEN, UNK_ID
+from .tokenizer import MAX_CHARS_PER_TOKEN, UNK_ID, reads_a_word
 
 _WORD = re.compile(r"\S+")
 
@@ -48,7 +48,7 @@ def explain(model: Any, texts: list[str] | str, top_k: int = 5, batch_size: int 
     for text, (ids, tokens, offsets), (full, left_out) in zip(
         texts, encodings, occlusion_rows(model, token_ids, batch_size), strict=True
     ):
-        if all(token == UNK_ID for token in ids):  # no word the model reads: no label, as `predict` says
+        if not reads_a_word(ids):  # no label, as `predict` says
             _, words = _word_scores(text, [], [], [])
             label = {"labels": None} if multi else {"label": None, "score": None}
             results.append({"text": text, **label, "reason": NO_WORDS, "tokens": [], "words": words, "top_words": []})

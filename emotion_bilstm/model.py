@@ -23,7 +23,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .choices import Pooling, values
 from .errors import ModelLoadError, first_line, writing
 from .labels import ID2LABEL, NUM_LABELS
-from .tokenizer import PAD_ID, UNK_ID, encode_batch
+from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -232,7 +232,7 @@ class EmotionBiLSTM(
             texts = [texts]
         ids = self.encode(list(texts))
         probs = self._proba_for_ids(ids, batch_size)
-        readable = [any(token != UNK_ID for token in row) for row in ids]
+        readable = [reads_a_word(row) for row in ids]
         if self.multi_label:
             return format_multi_label(probs, self.id2label, self.thresholds, top_k, threshold, readable)
         return format_predictions(probs, self.id2label, top_k, threshold, readable)

@@ -130,6 +130,12 @@ def normalize(tokenizer: Tokenizer, text: str) -> str:
     return tokenizer.normalizer.normalize_str(text)
 
 
+def reads_a_word(ids: list[int]) -> bool:
+    """Whether encoded text holds a word the model knows: one that is all [UNK] (as an empty text,
+    punctuation, URLs or unknown words encode) gets no label from `predict` or `explain`."""
+    return any(token != UNK_ID for token in ids)
+
+
 def encode_batch(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
     """Token ids for each text, truncated to the tokenizer's maximum length; never empty.
 
