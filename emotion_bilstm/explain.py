@@ -24,7 +24,7 @@ import torch
 
 from .model import NO_WORDS
 from .scoring import logits_for_ids, probabilities
-from .tokenizer import MAX_CHARS_PER_TOKEN, UNK_ID, reads_a_word
+from .tokenizer import UNK_ID, reads_a_word, truncation_limits
 
 _WORD = re.compile(r"\S+")
 
@@ -111,8 +111,7 @@ def encode_with_offsets(model: Any, texts: list[str]) -> list[tuple[list[int], l
     tokenizer = model.tokenizer
     if tokenizer is None:
         raise RuntimeError("this model has no tokenizer; load it with from_pretrained or set model.tokenizer")
-    truncation = tokenizer.truncation
-    limit = (truncation["max_length"] if truncation else 512) * MAX_CHARS_PER_TOKEN
+    limit = truncation_limits(tokenizer)[1]
     encoded = tokenizer.encode_batch([text[:limit] for text in texts], add_special_tokens=False)
     return [(e.ids or [UNK_ID], list(e.tokens), list(e.offsets)) for e in encoded]
 

@@ -51,6 +51,7 @@ EMOJI_WORDS: dict[str, str] = {
 # Presentation marks that only change how an emoji is drawn: ❤️ is ❤ plus U+FE0F, 👍🏽 is 👍 plus a
 # skin tone, and ZWJ glues emoji into one picture.
 EMOJI_MODIFIERS = r"[\x{fe0e}\x{fe0f}\x{200d}\x{1f3fb}-\x{1f3ff}]"
+EMOJI_MODIFIER_CHARS = "\ufe0e\ufe0f\u200d" + "".join(map(chr, range(0x1F3FB, 0x1F400)))  # the same, for Python
 
 
 def build_normalizer():
@@ -136,13 +137,19 @@ def reads_a_word(ids: list[int]) -> bool:
     return any(token != UNK_ID for token in ids)
 
 
+def truncation_limits(tokenizer: Tokenizer) -> tuple[int, int]:
+    """(the most tokens kept, the most characters of a raw text read) for `tokenizer`."""
+    truncation = tokenizer.truncation
+    max_length = truncation["max_length"] if truncation else 512
+    return max_length, max_length * MAX_CHARS_PER_TOKEN
+
+
 def encode_batch(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
     """Token ids for each text, truncated to the tokenizer's maximum length; never empty.
 
     An empty or all-punctuation text becomes one [UNK] so that every row has a length of at least
     one, which packed LSTMs require.
     """
-    truncation = tokenizer.truncation
-    limit = (truncation["max_length"] if truncation else 512) * MAX_CHARS_PER_TOKEN
+    limit = truncation_limits(tokenizer)[1]
     clipped = [text[:limit] for text in texts]
     return [encoding.ids or [UNK_ID] for encoding in tokenizer.encode_batch_fast(clipped, add_special_tokens=False)]
