@@ -55,7 +55,10 @@ EMOJI_MODIFIER_CHARS = "\ufe0e\ufe0f\u200d" + "".join(map(chr, range(0x1F3FB, 0x
 
 
 def build_normalizer():
-    """The raw-text -> training-data-form rules, in the order they must run."""
+    """The raw-text -> training-data-form rules, in the order they must run.
+
+    `fast_tokenize.normalize_raw` restates them in Python for speed: change both, then its pin.
+    """
     from tokenizers import Regex, normalizers
 
     rules = [
