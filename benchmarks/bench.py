@@ -273,7 +273,7 @@ def levers(model: Any, texts: list[str], args: argparse.Namespace, encode_batch:
             ids_source = model.encode if fast_tokens else (lambda t: encode_batch(model.tokenizer, t))
             model.encode = ids_source  # an instance attribute shadows the method for this run only
             try:
-                probs = model.predict_proba(texts, batch_size=batch_size, fast=fast_lstm)
+                probs = model.predict_proba(texts, batch_size=batch_size, engine="fast" if fast_lstm else "reference")
             finally:
                 del model.encode
             return format_predictions(probs, model.id2label)

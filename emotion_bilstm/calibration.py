@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from .scoring import logits_for_ids, probabilities
+from .scoring import probabilities
 
 ECE_BINS = 15
 DIAGRAM_NAME = "reliability.png"
@@ -232,7 +232,7 @@ def calibrate(model: Any, texts: Sequence[str], labels: Sequence[Any], split: st
     A multi-label model (`labels` are lists of ids) also gets its thresholds carried over to the new
     T, starting from its raw ones (the stored ones scaled back by its current T): no label changes.
     """
-    logits = logits_for_ids(model, model.encode(list(texts)))
+    logits = model.logits(model.encode(list(texts)))
     if getattr(model, "multi_label", False):
         raw_thresholds = scaled_thresholds(model.thresholds, 1.0 / model.temperature)
         report = multi_label_calibration_report(logits, labels, raw_thresholds, split)
@@ -423,7 +423,7 @@ def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall
     (its `label` logit minus the best other logit), negated.
     """
     label_id = model.config["label2id"][label]
-    logits = logits_for_ids(model, model.encode(list(texts)))
+    logits = model.logits(model.encode(list(texts)))
     others = logits.clone()
     others[:, label_id] = -math.inf
     margins = logits[:, label_id] - others.max(dim=-1).values

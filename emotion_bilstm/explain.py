@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from .model import NO_WORDS
-from .scoring import logits_for_ids, probabilities
+from .scoring import probabilities
 from .tokenizer import UNK_ID, reads_a_word, truncation_limits
 
 _WORD = re.compile(r"\S+")
@@ -124,7 +124,7 @@ def occlusion_rows(
     for ids in token_ids:
         variants.append(ids)
         variants += [without(ids, {i}) for i in range(len(ids))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
+    probs = probabilities(model.logits(variants, batch_size=batch_size), model.temperature, _multi(model))
     rows = []
     row = 0
     for ids in token_ids:
@@ -168,7 +168,7 @@ def deletion_check(
     for ids, (_, _, token_scores) in zip(token_ids, scored, strict=True):
         top = sorted(range(len(ids)), key=lambda i: -token_scores[i])[:k]
         variants += [without(ids, set(top)), without(ids, set(rng.sample(range(len(ids)), k)))]
-    probs = probabilities(logits_for_ids(model, variants, batch_size), model.temperature, _multi(model))
+    probs = probabilities(model.logits(variants, batch_size=batch_size), model.temperature, _multi(model))
     label_ids = torch.tensor([label_id for label_id, _, _ in scored])
     full = torch.tensor([score for _, score, _ in scored])
     top_drop = full - probs[0::2].gather(1, label_ids[:, None]).squeeze(1)

@@ -11,13 +11,18 @@ Three things make it fast:
 - Gates are reordered to (input, forget, output, cell) at load time so that one `sigmoid_` covers a
   contiguous slice; all per-step work is in place, into preallocated buffers.
 
-`nn.LSTM` stays the reference (training uses it, and tests check that both agree). Models this path
-does not cover (more than one layer, extra modules, a non-CPU device) return None from `fast_path`
-and keep using the reference path.
+`nn.LSTM` stays the reference (training uses it, and tests check that both agree on the shipped
+weights). Models this path does not cover (more than one layer, extra modules, a non-CPU device)
+return None from `fast_path` and keep using the reference path.
+
+On CPUs with native bfloat16 matrix units (AVX512-BF16, AMX) the recurrent product can run in
+bfloat16 (`fast-bf16`: inputs rounded to bfloat16, products summed in float32, gates, cell state and
+pooling in float32). `choose_engine` picks it there and float32 elsewhere; see ENGINES.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -28,6 +33,12 @@ from .tokenizer import PAD_ID
 # The modules `EmotionBiLSTM` is made of; anything else (say, extra per-token features) means the
 # model computes something this path does not know about, so it must use the reference path.
 KNOWN_MODULES = {"embedding", "embedding_dropout", "lstm", "dropout", "classifier"}
+# How a model's logits are computed. `reference`: nn.LSTM, on any device (what training runs).
+# `fast`: this module in float32. `fast-bf16`: this module with the recurrent product in bfloat16.
+# `auto`: `fast-bf16` where the CPU has bfloat16 units, `fast` elsewhere, `reference` for models the
+# fast path does not cover. The environment variable below forces a precision for `auto`.
+ENGINES = ("auto", "fast", "fast-bf16", "reference")
+PRECISION_VARIABLE = "EMOTION_BILSTM_PRECISION"  # float32 or bfloat16
 
 
 def unsupported_reason(model: nn.Module) -> str | None:
@@ -58,12 +69,12 @@ def _reorder_gates(tensor: torch.Tensor) -> torch.Tensor:
 class FastBiLSTM:
     """A frozen, inference-only copy of a one-layer `EmotionBiLSTM`'s computation."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, bfloat16: bool = False) -> None:
         lstm = model.lstm
         self.hidden_size = lstm.hidden_size
         self.pooling = model.pooling
-        self.temperature = float(model.temperature)
-        self.multi_label = bool(getattr(model, "multi_label", False))  # sigmoid per label instead of softmax
+        self.num_labels = model.classifier.out_features
+        self.bfloat16 = bfloat16
         with torch.no_grad():
             embedding = model.embedding.weight.float()
             vocab_size = self.vocab_size = embedding.shape[0]
@@ -79,6 +90,8 @@ class FastBiLSTM:
                 torch.addmm(bias, embedding, w_ih.T, out=rows)
                 recurrent.append(_reorder_gates(getattr(lstm, "weight_hh" + suffix).float()).T)
             self.recurrent_weight = torch.stack(recurrent).contiguous()  # (2, H, 4H)
+            if bfloat16:
+                self.recurrent_weight = self.recurrent_weight.to(torch.bfloat16)
             self.classifier_weight = model.classifier.weight.float().T.contiguous()
             self.classifier_bias = model.classifier.bias.float().clone()
 
@@ -110,7 +123,10 @@ class FastBiLSTM:
                 h, c = h[:, :n].contiguous(), c[:, :n].contiguous()
             # Gathering each step's rows just before use keeps them in cache and skips padding.
             gates = self.input_table.index_select(0, index[step, :, :n].reshape(-1)).view(2, n, 4 * hidden)
-            gates.baddbmm_(h, self.recurrent_weight)
+            if self.bfloat16:  # bfloat16 in, float32 out: the rounding stays out of the state
+                gates.add_(torch.bmm(h.to(torch.bfloat16), self.recurrent_weight))
+            else:
+                gates.baddbmm_(h, self.recurrent_weight)
             gates[..., : 3 * hidden].sigmoid_()
             cell_input = gates[..., 3 * hidden :].tanh_()
             c.mul_(gates[..., hidden : 2 * hidden]).addcmul_(gates[..., :hidden], cell_input)
@@ -131,22 +147,21 @@ class FastBiLSTM:
         features = torch.cat([part.permute(1, 0, 2).reshape(batch, 2 * hidden) for part in parts], dim=1)
         return torch.addmm(self.classifier_bias, features, self.classifier_weight)
 
-    def predict_proba(self, ids: list[list[int]], num_labels: int, batch_size: int = 512) -> torch.Tensor:
-        """Probabilities in input order for token id lists (each at least one id long).
+    def logits_in_order(self, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:
+        """Logits (before temperature) in input order for token id lists (each at least one id long).
 
         Batches run on `torch.get_num_threads()` Python threads, each with one intra-op thread: the
         per-step tensors are small, and OpenMP's barrier after every op costs more than it saves. On
         a busy machine (a descheduled OpenMP thread stalls every op) this was 10x faster than
         intra-op threads. The thread setting is process-wide, so it is restored afterwards.
         """
-        probs = torch.empty(len(ids), num_labels)
+        logits = torch.empty(len(ids), self.num_labels)
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
         def run(rows: list[int]) -> tuple[list[int], torch.Tensor]:
             with torch.inference_mode():  # thread-local, so set in each worker
-                scaled = self.logits([ids[i] for i in rows]) / self.temperature
-                return rows, torch.sigmoid(scaled) if self.multi_label else torch.softmax(scaled, dim=-1)
+                return rows, self.logits([ids[i] for i in rows])
 
         workers = torch.get_num_threads()
         if workers > 1 and len(batches) > 1:
@@ -158,24 +173,52 @@ class FastBiLSTM:
                 torch.set_num_threads(workers)
         else:
             results = [run(rows) for rows in batches]
-        for rows, batch_probs in results:
-            probs[torch.tensor(rows)] = batch_probs
-        return probs
+        for rows, batch_logits in results:
+            logits[torch.tensor(rows, dtype=torch.long)] = batch_logits
+        return logits
 
 
-def _weights_key(model: nn.Module) -> tuple:
+def bfloat16_is_native() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AVX512-BF16 or AMX); elsewhere
+    PyTorch emulates it, slower than float32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so looked up with care
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def choose_engine(model: nn.Module, engine: str = "auto") -> str:
+    """The engine that computes `model`'s logits for `engine` on this machine (see ENGINES)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    if engine == "reference":
+        return engine
+    reason = unsupported_reason(model)
+    if engine != "auto":
+        if reason is not None:
+            raise ValueError(f"engine {engine!r} cannot run this model: {reason}")
+        return engine
+    if reason is not None:
+        return "reference"
+    precision = os.environ.get(PRECISION_VARIABLE, "").strip().lower()
+    if precision not in ("", "float32", "bfloat16"):
+        raise ValueError(f"{PRECISION_VARIABLE}={precision!r}: use float32 or bfloat16")
+    if precision == "bfloat16" or (not precision and bfloat16_is_native()):
+        return "fast-bf16"
+    return "fast"
+
+
+def _weights_key(model: nn.Module, bfloat16: bool) -> tuple:
     """Changes whenever a parameter is replaced or modified in place (optimizer steps, load_state_dict)."""
-    return (*((id(p), p._version) for p in model.parameters()), float(model.temperature))
+    return (*((id(p), p._version) for p in model.parameters()), bfloat16)
 
 
-def fast_path(model: nn.Module) -> FastBiLSTM | None:
+def fast_path(model: nn.Module, bfloat16: bool = False) -> FastBiLSTM | None:
     """The model's fast inference engine, built once and rebuilt only when its weights change."""
     if unsupported_reason(model) is not None:
         return None
-    key = _weights_key(model)
+    key = _weights_key(model, bfloat16)
     cached = model.__dict__.get("_fast_lstm")
     if cached is None or cached[0] != key:
         model.__dict__.pop("_fast_lstm", None)  # free the stale table before building its replacement
-        cached = (key, FastBiLSTM(model))
+        cached = (key, FastBiLSTM(model, bfloat16))
         model.__dict__["_fast_lstm"] = cached
     return cached[1]

@@ -185,27 +185,36 @@ class EmotionBiLSTM(
             return cached[1].encode(texts)
         return encode_batch(self.tokenizer, texts)
 
-    def predict_proba(self, texts: list[str], batch_size: int = 512, fast: bool = True) -> torch.Tensor:
+    def logits(self, ids: list[list[int]], engine: str = "auto", batch_size: int = 512) -> torch.Tensor:
+        """Logits before temperature, shape (len(ids), num_labels), in input order, for encoded texts.
+
+        The one entry point to the network for inference: predict, explain, calibrate and evaluate
+        all come through here, so a temperature is fitted on the logits it is applied to. `engine`
+        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model (same numbers
+        as nn.LSTM within 1e-5, several times faster; bfloat16 products where the CPU has bfloat16
+        units), `reference` runs nn.LSTM. Every row must hold at least one id.
+        """
+        from .fast_lstm import choose_engine, fast_path
+
+        chosen = choose_engine(self, engine)
+        if chosen == "reference":
+            from .scoring import reference_logits
+
+            return reference_logits(self, ids, batch_size)
+        return fast_path(self, bfloat16=chosen == "fast-bf16").logits_in_order(ids, batch_size)
+
+    def predict_proba(self, texts: list[str], batch_size: int = 512, engine: str = "auto") -> torch.Tensor:
         """Calibrated class probabilities, shape (len(texts), num_labels), in input order.
 
         A multi-label model's rows are independent per-label probabilities (sigmoid), not a softmax.
-
-        Texts are sorted by length so each batch holds similar lengths (little padding, short packs).
-        On CPU the recurrence runs in `fast_lstm` (same numbers, several times faster); `fast=False`
-        forces the `nn.LSTM` reference path.
+        `engine` as in `logits`.
         """
-        return self._proba_for_ids(self.encode(list(texts)), batch_size, fast)
+        return self._proba_for_ids(self.encode(list(texts)), batch_size, engine)
 
-    def _proba_for_ids(self, ids: list[list[int]], batch_size: int = 512, fast: bool = True) -> torch.Tensor:
-        if fast:
-            from .fast_lstm import fast_path
+    def _proba_for_ids(self, ids: list[list[int]], batch_size: int = 512, engine: str = "auto") -> torch.Tensor:
+        from .scoring import probabilities
 
-            engine = fast_path(self)
-            if engine is not None:
-                return engine.predict_proba(ids, self.config["num_labels"], batch_size)
-        from .scoring import logits_for_ids, probabilities
-
-        return probabilities(logits_for_ids(self, ids, batch_size), self.temperature, self.multi_label)
+        return probabilities(self.logits(ids, engine, batch_size), self.temperature, self.multi_label)
 
     def predict(
         self,

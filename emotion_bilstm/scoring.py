@@ -1,8 +1,7 @@
-"""Raw logits for already-encoded texts, batched by length: what explanations and calibration build on.
+"""The reference engine (nn.LSTM, batched by length) and logits -> probabilities.
 
-`EmotionBiLSTM.predict_proba` starts from strings; explaining a prediction needs the model's output
-for edited token sequences (a word left out), and fitting a temperature needs the logits before any
-temperature is applied, so both go through here.
+`EmotionBiLSTM.logits` chooses the engine; this one runs on any device and is what the fast engine
+is checked against.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import torch
 from .model import pad_batch
 
 
-def logits_for_ids(model: Any, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:
+def reference_logits(model: Any, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:
     """Logits (len(ids), num_labels) in input order, in eval mode, with no temperature applied.
 
     Every row must hold at least one id (packed LSTMs refuse empty sequences).

@@ -5,8 +5,8 @@ What it checks, on small synthetic fixtures made in a temporary folder:
 1. single-label training with GoEmotions added (a dair-style `text;label` folder plus a GoEmotions
    release folder, `neutral_limit` 20, `neutral_recall` 0.5): the log says the device is cuda; the
    saved model has 7 labels with neutral as id 6; the summary holds `label_recall`; the model loads
-   on CPU with `from_pretrained` and predicts; `predict_proba` with `fast=True` (the CPU engine) and
-   `fast=False` (`nn.LSTM`) agree within 1e-5; the same model moved to CUDA gives the CPU
+   on CPU with `from_pretrained` and predicts; `predict_proba` with `engine="fast"` (the CPU engine) and
+   `engine="reference"` (`nn.LSTM`) agree within 1e-5; the same model moved to CUDA gives the CPU
    probabilities within 1e-3 (cuDNN may use TF32);
 2. multi-label training from JSON lines (`{"text", "labels": [names]}`): thresholds are stored in
    config.json (one per label) and `predict` returns `labels` lists.
@@ -166,8 +166,8 @@ def single_label(work: Path, cpu: bool, checks: Checks) -> None:
         assert devices == {"cpu"}, devices
         predictions = model.predict(TEXTS)
         assert len(predictions) == len(TEXTS) and all(p["label"] in saved["label2id"] for p in predictions), predictions
-        fast = model.predict_proba(TEXTS, fast=True)
-        reference = model.predict_proba(TEXTS, fast=False)
+        fast = model.predict_proba(TEXTS, engine="fast")
+        reference = model.predict_proba(TEXTS, engine="reference")
         difference = float((fast - reference).abs().max())
         assert difference < 1e-5, f"fast and nn.LSTM paths differ by {difference}"
         from emotion_bilstm.fast_lstm import unsupported_reason
@@ -178,7 +178,7 @@ def single_label(work: Path, cpu: bool, checks: Checks) -> None:
             "fast_path": unsupported_reason(model) or "used",
         }
         if not cpu:  # the saved model back on the GPU: same probabilities as on CPU (TF32 in cuDNN allowed)
-            on_gpu = model.to("cuda").predict_proba(TEXTS, fast=False)
+            on_gpu = model.to("cuda").predict_proba(TEXTS, engine="reference")
             result["cuda_vs_cpu"] = float((on_gpu.cpu() - reference).abs().max())
             assert result["cuda_vs_cpu"] < 1e-3, f"CUDA and CPU probabilities differ by {result['cuda_vs_cpu']}"
         return result

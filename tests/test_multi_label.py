@@ -120,7 +120,7 @@ def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path:
     assert set(both["labels"]) == {"gratitude", "admiration"} and neither["labels"] == ["neutral"]
     probs = model.predict_proba(["thanks so much this is impressive"])
     assert probs.shape == (1, 5) and float(probs.sum()) > 1.2  # independent sigmoids, not a softmax
-    reference = model.predict_proba(["thanks so much this is impressive"], fast=False)
+    reference = model.predict_proba(["thanks so much this is impressive"], engine="reference")
     assert (probs - reference).abs().max() < 1e-5  # the fast CPU path applies the same sigmoid
     [why] = model.explain("thanks so much this is impressive")
     explained = {entry["label"]: entry for entry in why["labels"]}
