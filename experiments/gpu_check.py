@@ -9,7 +9,10 @@ What it checks, on small synthetic fixtures made in a temporary folder:
    `engine="reference"` (`nn.LSTM`) agree within 1e-5; the same model moved to CUDA gives the CPU
    probabilities within 1e-3 (cuDNN may use TF32);
 2. multi-label training from JSON lines (`{"text", "labels": [names]}`): thresholds are stored in
-   config.json (one per label) and `predict` returns `labels` lists.
+   config.json (one per label) and `predict` returns `labels` lists;
+3. (informational, issue 16) on this machine's CPU: whether it has bfloat16 units, the engine `auto`
+   picks, and the shipped model's texts/s with the float32 and bfloat16 recurrences (data/everyday
+   texts, medians of 3, one thread), with the share of labels they agree on.
 
 It prints one JSON line with each check's result (and writes it to $OUT/gpu_check.json when OUT is
 set), and exits 1 if any check fails, 2 when there is no CUDA device (unless --allow-cpu).
@@ -215,6 +218,40 @@ def multi_label(work: Path, cpu: bool, checks: Checks) -> None:
     checks.run("multi_predict_labels", predict_labels)
 
 
+def cpu_bfloat16() -> dict:
+    import csv
+    import statistics
+    import time
+
+    from emotion_bilstm.fast_lstm import bfloat16_is_native, choose_engine
+    from emotion_bilstm.model import load_default
+
+    model = load_default()
+    with open(Path(__file__).resolve().parent.parent / "data" / "everyday" / "test.tsv", encoding="utf-8") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle, delimiter="\t")] * 20
+    ids = model.encode(texts)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rates, labels = {}, {}
+    try:
+        for engine in ("fast", "fast-bf16", "fast", "fast-bf16"):  # the first pair warms up
+            runs = []
+            for _ in range(3):
+                start = time.perf_counter()
+                labels[engine] = model.logits(ids, engine=engine).argmax(-1)
+                runs.append(len(ids) / (time.perf_counter() - start))
+            rates[engine] = round(statistics.median(runs))
+    finally:
+        torch.set_num_threads(threads)
+    return {
+        "bfloat16_native": bfloat16_is_native(),
+        "auto": choose_engine(model),
+        "texts_per_s": rates,
+        "bf16_vs_fp32": round(rates["fast-bf16"] / rates["fast"], 2),
+        "same_labels": float((labels["fast"] == labels["fast-bf16"]).float().mean()),
+    }
+
+
 def versions() -> dict:
     names = ["torch", "accelerate", "datasets", "huggingface_hub", "pyarrow", "fsspec", "tokenizers", "numpy"]
     found = {}
@@ -244,6 +281,7 @@ def main() -> int:
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
         single_label(Path(work), cpu, checks)
         multi_label(Path(work), cpu, checks)
+    checks.run("cpu_bfloat16", cpu_bfloat16)
     report.update(ok=checks.ok, checks=checks.results)
     line = json.dumps(report)
     print(line)
