@@ -24,95 +24,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
-from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
 from .data import is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
 from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM, pad_batch
+from .settings import TrainConfig
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a training run; written into metrics.json and the model card."""
-
-    data: str
-    output_dir: str
-    dataset_config: str = "split"
-    add_data: list[str] = field(default_factory=list)  # more sources appended to `data` (e.g. GoEmotions)
-    neutral_limit: int | None = None  # at most this many GoEmotions neutral training comments (a seeded sample)
-    neutral_recall: float | None = None  # shift neutral's logit so this share of validation neutral texts get it
-    checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
-    epochs: int = 6  # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.05
-    max_grad_norm: float = 1.0
-    label_smoothing: float = 0.0
-    class_weights: bool = False
-    patience: int = 3
-    embedding_dim: int = 200
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.5  # before the classifier; 0.5 beat 0.3 by +0.4 points over 3 seeds (experiments/RESULTS.md)
-    embedding_dropout: float = 0.1
-    pooling: str = "max"
-    tokenizer: str = "word"
-    vocab_size: int = 30000
-    min_frequency: int = 1
-    max_length: int = 128
-    validation_fraction: float = 0.1
-    seed: int = 42
-    mixed_precision: str = "auto"
-    cpu: bool = False
-    resume: bool = False
-    word_dropout: float = 0.0  # chance a training token becomes [UNK]: teaches [UNK] for words never seen
-    ema_decay: float = 0.0  # above 0: evaluate and keep an exponential moving average of the weights
-    drop_conflicting: bool = True  # drop texts labelled twice with different labels (and repeats) from train
-    train_on_validation: bool = False  # release: fit train + validation for exactly `epochs`, keep the last
-    keep_last: bool = False  # keep the last epoch's weights, not the best validation epoch's (implied by the above)
-    dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
-    pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
-    extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
-    labels: list[str] | None = None  # fixes the label set and its order; None: read it from the training data
-    multi_label: bool = False  # `a|b` labels in csv/tsv/txt (list-valued labels are multi-label without it)
-
-    def __post_init__(self) -> None:
-        """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
-        choices = {
-            "pooling": Pooling,
-            "tokenizer": TokenizerKind,
-            "mixed_precision": MixedPrecision,
-            "pretrained_vectors": PretrainedVectors,
-        }
-        for name, choice in choices.items():
-            value = getattr(self, name)
-            if value is None and name == "pretrained_vectors":
-                continue
-            try:
-                setattr(self, name, choice(value).value)
-            except ValueError:
-                raise EmotionBiLSTMError(f"{name} {value!r} is not one of {', '.join(values(choice))}") from None
-
-    def checkpoint_path(self) -> Path:
-        if self.checkpoint_dir:
-            return Path(self.checkpoint_dir)
-        output = Path(self.output_dir)
-        return output.with_name(output.name + ".checkpoints")
-
-    def model_args(self, vocab_size: int) -> dict[str, Any]:
-        return {
-            "vocab_size": vocab_size,
-            "embedding_dim": self.embedding_dim,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "dropout": self.dropout,
-            "embedding_dropout": self.embedding_dropout,
-            "pooling": self.pooling,
-            "max_length": self.max_length,
-        }
 
 
 @dataclass
