@@ -36,7 +36,8 @@ class Setting:
 
     help: str
     panel: str
-    flags: tuple[str, ...] = ()  # option names; none: --field-name (and --no-field-name for a bool)
+    flags: tuple[str, ...] = ()  # option names; none: --field-name
+    negation: str | None = None  # a bool's option that turns it off; none: the bool has only its flag
     low: float | None = None  # inclusive bounds, checked by the parser and by `__post_init__`
     high: float | None = None
     choice: type[Enum] | None = None  # stored as the member's plain string: JSON, --resume
@@ -91,10 +92,7 @@ class TrainConfig:
         "get it (a neutral learnt from many easy examples swallows the emotions otherwise).",
     )
     checkpoint_dir: str | None = setting(
-        None,
-        path=True,
-        panel=RUN,
-        help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model.",
+        None, path=True, panel=RUN, help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model."
     )
     # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
     epochs: int = setting(6, low=1, panel=OPTIMISATION, help="Most epochs to run (early stopping may end sooner).")
@@ -106,7 +104,7 @@ class TrainConfig:
         low=0.0,
         high=1.0,
         panel=OPTIMISATION,
-        help="Share of the steps over which the learning rate rises to its peak; it then decays linearly to 0.",
+        help="Share of the steps spent rising to the peak learning rate (a linear decay to 0 follows).",
     )
     max_grad_norm: float = setting(
         1.0, low=0.0, panel=OPTIMISATION, help="Clip the gradients' norm to this (0: no clipping)."
@@ -114,7 +112,9 @@ class TrainConfig:
     label_smoothing: float = setting(
         0.0, low=0.0, high=0.99, panel=OPTIMISATION, help="Label smoothing of the single-label loss."
     )
-    class_weights: bool = setting(False, panel=OPTIMISATION, help="Weight the loss by inverse class frequency.")
+    class_weights: bool = setting(
+        False, negation="--no-class-weights", panel=OPTIMISATION, help="Weight the loss by inverse class frequency."
+    )
     patience: int = setting(
         3, low=1, panel=OPTIMISATION, help="Stop after this many epochs without a better validation macro-F1."
     )
@@ -157,43 +157,32 @@ class TrainConfig:
     mixed_precision: str = setting(
         MixedPrecision.AUTO.value, choice=MixedPrecision, panel=RUN, help="auto: bf16/fp16 on a GPU, never on CPU."
     )
-    cpu: bool = setting(False, flags=("--cpu",), panel=RUN, help="Train on the CPU even when a GPU is present.")
-    resume: bool = setting(
-        False, flags=("--resume",), panel=RUN, help="Continue a stopped run from its last checkpoint."
-    )
+    cpu: bool = setting(False, panel=RUN, help="Train on the CPU even when a GPU is present.")
+    resume: bool = setting(False, panel=RUN, help="Continue a stopped run from its last checkpoint.")
     word_dropout: float = setting(
         0.0, low=0.0, high=0.99, panel=OPTIMISATION, help="Chance a training token is replaced by [UNK]."
     )
     ema_decay: float = setting(
-        0.0,
-        low=0.0,
-        high=0.99999,
-        panel=OPTIMISATION,
-        help="Above 0: keep and save a moving average of the weights.",
+        0.0, low=0.0, high=0.99999, panel=OPTIMISATION, help="Above 0: keep and save a moving average of the weights."
     )
     drop_conflicting: bool = setting(
         True,
-        flags=("--drop-conflicting/--keep-conflicting",),
+        negation="--keep-conflicting",
         panel=DATA,
         help="Drop training texts that carry two different labels (all copies) and repeated rows.",
     )
     train_on_validation: bool = setting(
         False,
-        flags=("--train-on-validation",),
         panel=DATA,
         help="Also train on validation, for exactly --epochs, keeping the last epoch (for a final release).",
     )
     keep_last: bool = setting(
         False,
-        flags=("--keep-last",),
         panel=OPTIMISATION,
         help="Keep the last epoch's weights, not the best validation epoch's (implied by --train-on-validation).",
     )
     dedupe: bool = setting(
-        False,
-        flags=("--dedupe",),
-        panel=DATA,
-        help="Drop training texts also in validation/test (normalised match); says how many.",
+        False, panel=DATA, help="Drop training texts also in validation/test (normalised match); says how many."
     )
     pretrained_vectors: str | None = setting(
         None,
@@ -207,7 +196,6 @@ class TrainConfig:
     )
     labels: list[str] | None = setting(
         None,
-        flags=("--labels",),
         comma_list=True,
         panel=DATA,
         help="Comma-separated label set, in id order (a,b,c: ids 0,1,2); rows with other labels are refused. "
@@ -215,7 +203,6 @@ class TrainConfig:
     )
     multi_label: bool = setting(
         False,
-        flags=("--multi-label",),
         panel=DATA,
         help="Several labels per text, written a|b in csv/tsv/txt (list-valued labels in jsonl, Parquet or a "
         "Hub dataset are multi-label without it): a sigmoid per label, thresholds tuned on validation.",
