@@ -21,6 +21,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from .cleaning import normaliser
 from .data import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
 from .errors import DataError
 
@@ -71,13 +72,6 @@ def check_dataset(
     }
     report["problems"] = problems(report)
     return report
-
-
-def normaliser() -> Callable[[str], str]:
-    from .tokenizer import build_normalizer
-
-    rules = build_normalizer()
-    return lambda text: " ".join(rules.normalize_str(text).split())
 
 
 # ----- reading ---------------------------------------------------------------------------------
@@ -285,14 +279,6 @@ def problems(report: dict[str, Any]) -> list[str]:
                 f"{pair['conflicting_labels']} with different labels)"
             )
     return found
-
-
-def drop_shared_texts(splits: Any) -> tuple[Any, int]:
-    """The train split without rows whose normalised text also occurs in another split; and how many went."""
-    normalise = normaliser()
-    elsewhere = {normalise(text) for name, split in splits.items() if name != "train" for text in split["text"]}
-    keep = [i for i, text in enumerate(splits["train"]["text"]) if normalise(text) not in elsewhere]
-    return splits["train"].select(keep), len(splits["train"]) - len(keep)
 
 
 # ----- terminal --------------------------------------------------------------------------------
