@@ -287,26 +287,14 @@ def predict(
 
     [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
     """
-    from rich.table import Table
+    from .render import predictions_table
 
     results = load_model(model).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
             print(json.dumps({"text": text, **result}, ensure_ascii=False))
         return
-    table = Table()
-    table.add_column("text", overflow="fold")
-    table.add_column("labels" if "labels" in results[0] else "emotion", style="bold")
-    table.add_column("scores")
-    for text, result in zip(texts, results, strict=False):
-        shown = {entry["label"]: entry["score"] for entry in result["top"]} if "top" in result else result["scores"]
-        if "labels" in result:  # multi-label: every label that applies, maybe none; scores of the best few
-            chosen = ", ".join(result["labels"]) or "(none)"
-            shown = shown if "top" in result else dict(list(shown.items())[:3])
-        else:
-            chosen = result["label"]
-        table.add_row(escape(text), escape(chosen), escape(", ".join(f"{k} {v:.2f}" for k, v in shown.items())))
-    out.print(table)
+    predictions_table(texts, results, out)
 
 
 @app.command()
@@ -329,67 +317,26 @@ def evaluate(
 
     [bold]emo-cli evaluate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
     """
-    from .data import load_file, load_splits
+    from .data import load_evaluation_split
     from .metrics import evaluate_model, model_labels
+    from .render import metrics_report
 
     quiet_datasets()
     loaded = load_model(model)
-    names = model_labels(loaded)  # rows must carry the model's labels; their ids become the model's
-    multi = loaded.multi_label  # `a|b` labels in csv/tsv/txt are lists for a multi-label model
-    if Path(data).is_file():
-        dataset = load_file(data, labels=names, multi_label=multi)
-        split_name = Path(data).name
-    else:
-        splits = load_splits(
-            data,
-            dataset_config,
-            log=lambda m: err.print(escape(m)),
-            labels=names,
-            check_unseen=False,
-            multi_label=multi,
-        )
-        split_name = split.value if split else ("test" if "test" in splits else "validation")
-        if split_name not in splits:
-            raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
-        dataset = splits[split_name]
+    # `a|b` labels in csv/tsv/txt are lists for a multi-label model
+    dataset, title = load_evaluation_split(
+        data,
+        split.value if split else None,
+        dataset_config,
+        model_labels(loaded),
+        loaded.multi_label,
+        log=lambda m: err.print(escape(m)),
+    )
     metrics = evaluate_model(loaded, dataset["text"], dataset["label"])
     if as_json:
         print(json.dumps(metrics, indent=2))
         return
-    print_metrics(metrics, f"{data} ({split_name})" if not Path(data).is_file() else data)
-
-
-def print_metrics(metrics: dict[str, Any], title: str) -> None:
-    from rich.table import Table
-
-    multi = metrics.get("multi_label", False)
-    summary = Table(title=escape(title), show_header=False)
-    summary.add_row("texts", str(metrics["n"]))
-    if multi:
-        summary.add_row("exact match", f"{metrics['exact_match']:.4f}")
-        summary.add_row("micro-F1", f"{metrics['micro_f1']:.4f}")
-    else:
-        summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
-    summary.add_row("macro-F1", f"{metrics['macro_f1']:.4f}")
-    summary.add_row("weighted-F1", f"{metrics['weighted_f1']:.4f}")
-    out.print(summary)
-    per_class = Table(title="per class")
-    for column in ("label", "precision", "recall", "F1", "support"):
-        per_class.add_column(column, justify="left" if column == "label" else "right")
-    for name, row in metrics["per_class"].items():
-        per_class.add_row(
-            escape(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
-        )
-    out.print(per_class)
-    if multi:  # no confusion matrix: a text can be right on one label and wrong on another
-        return
-    confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
-    confusion.add_column("")
-    for name in metrics["labels"]:
-        confusion.add_column(name[:8], justify="right")
-    for name, row in zip(metrics["labels"], metrics["confusion_matrix"], strict=False):
-        confusion.add_row(name, *[str(v) for v in row])
-    out.print(confusion)
+    metrics_report(metrics, title, out)
 
 
 @app.command()
@@ -483,32 +430,16 @@ def push(
     """
     from .hub import plan_push
     from .hub import push as push_plan
+    from .render import upload_plan
 
     plan = plan_push(model_dir, repo_id)
     if dry_run:
-        print_push_plan(plan)
+        upload_plan(plan, out)
         err.print("[yellow]dry run:[/yellow] nothing was uploaded")
         return
     err.print(f"uploading {len(plan.files)} files ({plan.total_bytes:,} bytes) to {escape(repo_id)} ...")
     url = push_plan(plan, private=private, revision=revision, commit_message=commit_message)
     err.print(f"[green]pushed[/green] {escape(url)}")
-
-
-def print_push_plan(plan: Any) -> None:
-    import yaml
-    from rich.table import Table
-
-    files = Table(title=escape(f"{plan.folder} -> {plan.repo_id}"))
-    files.add_column("file")
-    files.add_column("bytes", justify="right")
-    for name, size in plan.files:
-        files.add_row(escape(name), f"{size:,}")
-    files.add_row("[bold]total[/bold]", f"[bold]{plan.total_bytes:,}[/bold]")
-    out.print(files)
-    for entry in plan.skipped:
-        out.print(f"left out: {escape(entry)}")
-    out.print("model card metadata:")
-    out.print(escape(yaml.safe_dump(plan.card_metadata, sort_keys=False).rstrip()), soft_wrap=True)
 
 
 @app.command()
@@ -621,7 +552,8 @@ def data_check(
     [bold]emo-cli data check --data ../shared/data/emotion[/bold]\n
     [bold]emo-cli data check --data train.csv --json --strict[/bold]
     """
-    from .doctor import check_dataset, render_report
+    from .doctor import check_dataset
+    from .render import dataset_report
 
     quiet_datasets()
     report = check_dataset(
@@ -635,7 +567,7 @@ def data_check(
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        render_report(report, out)
+        dataset_report(report, out)
     if strict and report["problems"]:
         raise typer.Exit(1)
 
