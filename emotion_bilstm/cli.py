@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from .choices import OutputFormat, Split
 from .console import stderr_console
 from .errors import EmotionBiLSTMError, describe_os_error
-from .settings import PANELS, RUN, Setting, field_types, settings, without_none
+from .settings import PANELS, RUN, Setting, TrainConfig, field_types, settings, without_none
 
 
 def _click_exception(name: str) -> type[Exception]:
@@ -124,10 +124,10 @@ def setting_parameters() -> list[inspect.Parameter]:
 
 
 def with_train_settings(command: F) -> F:
-    """`command` with an option per TrainConfig field before its own, all received in its `**settings`.
+    """`command` with an option per TrainConfig field before its own, all received in its `**options`.
 
     typer reads a command's parameters from its signature, so the derived options are set there:
-    the options cannot drift from the fields, and `TrainConfig(**settings)` takes them as they are.
+    the options cannot drift from the fields, and `train_config(options)` makes the TrainConfig.
     """
     own = [
         parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)
@@ -354,7 +354,7 @@ def train(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", rich_help_panel=RUN, help="Show a progress bar on stderr.")
     ] = True,
-    **settings: Any,
+    **options: Any,
 ) -> None:
     """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
 
@@ -368,7 +368,7 @@ def train(
     """
     from .training import train as run_training
 
-    config = train_config(settings)
+    config = train_config(options)
     quiet_datasets()
     if threads is not None:
         import torch
@@ -378,10 +378,8 @@ def train(
     print_trained(summary, config.output_dir)
 
 
-def train_config(options: dict[str, Any]) -> Any:
+def train_config(options: dict[str, Any]) -> TrainConfig:
     """The TrainConfig of `train`'s options: the two whose command-line form is not the field's own, converted."""
-    from .settings import TrainConfig
-
     return TrainConfig(
         **{**options, "labels": label_list(options["labels"]), "add_data": list(options["add_data"] or [])}
     )

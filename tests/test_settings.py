@@ -7,7 +7,6 @@ defaults all come from TrainConfig's fields; these tests check each against the 
 from __future__ import annotations
 
 import inspect
-import sys
 from dataclasses import MISSING, asdict, fields
 from enum import Enum
 from pathlib import Path
@@ -204,4 +203,3 @@ def test_the_sweep_parser_refuses_an_unknown_setting_or_a_bad_value(monkeypatch,
         with pytest.raises(SystemExit) as stopped:
             sweep.parse_args(["name", "--set", bad])
         assert stopped.value.code == 2 and needle in capsys.readouterr().err
-    assert "sweep" in sys.modules
