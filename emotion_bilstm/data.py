@@ -399,6 +399,28 @@ def load_file(file: str | os.PathLike, labels: Sequence[str] | None = None, mult
     return raw.to_dataset(LabelSet.fixed(labels, multi) if labels is not None else raw.label_set(multi))
 
 
+def load_evaluation_split(
+    data: str | os.PathLike,
+    split: str | None,
+    config: str,
+    labels: Sequence[str],
+    multi_label: bool,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Dataset, str]:
+    """The labelled texts to score a model on, and a title naming them.
+
+    One file is read as it is; a folder or Hub id gives its `split` (default: test, else validation).
+    `labels` are the model's, so rows must carry them and their ids become the model's.
+    """
+    if Path(data).is_file():
+        return load_file(data, labels=labels, multi_label=multi_label), str(data)
+    splits = load_splits(data, config, log=log, labels=labels, check_unseen=False, multi_label=multi_label)
+    name = split or ("test" if "test" in splits else "validation")
+    if name not in splits:
+        raise DataError(f"{data}: no {name} split (has {', '.join(splits)})")
+    return splits[name], f"{data} ({name})"
+
+
 def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
     """Texts and labels of one file as its `datasets` builder reads them, not yet checked.
 

@@ -21,6 +21,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from .cleaning import normaliser
 from .data import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
 from .errors import DataError
 
@@ -71,13 +72,6 @@ def check_dataset(
     }
     report["problems"] = problems(report)
     return report
-
-
-def normaliser() -> Callable[[str], str]:
-    from .tokenizer import build_normalizer
-
-    rules = build_normalizer()
-    return lambda text: " ".join(rules.normalize_str(text).split())
 
 
 # ----- reading ---------------------------------------------------------------------------------
@@ -285,91 +279,3 @@ def problems(report: dict[str, Any]) -> list[str]:
                 f"{pair['conflicting_labels']} with different labels)"
             )
     return found
-
-
-def drop_shared_texts(splits: Any) -> tuple[Any, int]:
-    """The train split without rows whose normalised text also occurs in another split; and how many went."""
-    normalise = normaliser()
-    elsewhere = {normalise(text) for name, split in splits.items() if name != "train" for text in split["text"]}
-    keep = [i for i, text in enumerate(splits["train"]["text"]) if normalise(text) not in elsewhere]
-    return splits["train"].select(keep), len(splits["train"]) - len(keep)
-
-
-# ----- terminal --------------------------------------------------------------------------------
-
-
-def render_report(report: dict[str, Any], console: Any) -> None:
-    """Rich tables: rows per split and class, duplicates, leakage, invalid rows, then the verdict."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    rows = Table(title=f"{escape(report['data'])}: rows per split and class")
-    for column in ("split", *report["labels"], "total", "empty*", f">{report['max_tokens']} tokens"):
-        rows.add_column(escape(column), justify="left" if column == "split" else "right")
-    for name, split in report["splits"].items():
-        rows.add_row(
-            name,
-            *[str(split["classes"].get(label, 0)) for label in report["labels"]],
-            str(split["rows"]),
-            str(split["empty_after_normalisation"]),
-            str(split["very_long"]),
-        )
-    rows.caption = "empty*: nothing left after normalisation (the model reads one [UNK])"
-    console.print(rows)
-
-    duplicates = Table(title="duplicates within a split (extra rows / groups / with conflicting labels)")
-    for column in ("split", "exact", "normalised"):
-        duplicates.add_column(column, justify="left" if column == "split" else "right")
-    for name, split in report["splits"].items():
-        exact, normalised = split["exact_duplicates"], split["normalised_duplicates"]
-        duplicates.add_row(name, _dup_cell(exact), _dup_cell(normalised))
-    console.print(duplicates)
-
-    if report["leakage"]:
-        leakage = Table(title="texts shared between splits (leakage)")
-        for column in ("splits", "exact", "normalised", "different labels"):
-            leakage.add_column(column, justify="left" if column == "splits" else "right")
-        for pair in report["leakage"]:
-            style = "red" if pair["normalised_texts"] else ""
-            leakage.add_row(
-                " / ".join(pair["splits"]),
-                str(pair["exact_texts"]),
-                f"[{style}]{pair['normalised_texts']}[/]" if style else "0",
-                str(pair["conflicting_labels"]),
-            )
-        console.print(leakage)
-        for pair in report["leakage"]:
-            for example in pair["examples"]:
-                a, b = pair["splits"]
-                console.print(f"  [dim]{a} {example[a]} / {b} {example[b]}:[/dim] {escape(_short(example['text']))}")
-
-    for name, split in report["splits"].items():
-        for example in split["normalised_duplicates"]["conflicting_examples"]:
-            console.print(f"  [dim]{name} conflicting {example['labels']}:[/dim] {escape(_short(example['text']))}")
-
-    invalid = report["invalid_rows"]
-    if invalid["count"]:
-        table = Table(title=f"invalid rows ({invalid['count']}): training stops at the first")
-        table.add_column("where")
-        table.add_column("problem")
-        for row in invalid["examples"]:
-            table.add_row(escape(row["where"]), escape(row["problem"]))
-        console.print(table)
-        if invalid["unknown_labels"]:
-            shown = ", ".join(f"{escape(k)!r} x{v}" for k, v in list(invalid["unknown_labels"].items())[:10])
-            console.print(f"labels outside the set: {shown}")
-    if report["problems"]:
-        console.print("[bold red]problems:[/bold red]")
-        for line in report["problems"]:
-            console.print(f"  - {escape(line)}")
-    else:
-        console.print("[bold green]no problems found[/bold green]")
-
-
-def _dup_cell(found: dict[str, Any]) -> str:
-    cell = f"{found['extra_rows']} / {found['groups']} / {found['conflicting_groups']}"
-    return f"[red]{cell}[/red]" if found["conflicting_groups"] else cell
-
-
-def _short(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -23,6 +23,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .choices import Pooling, values
 from .errors import ModelLoadError, first_line, writing
 from .labels import ID2LABEL, NUM_LABELS
+from .settings import TrainConfig  # the architecture's defaults are the training defaults
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
@@ -64,15 +65,15 @@ class EmotionBiLSTM(
 
     def __init__(
         self,
-        vocab_size: int = 30000,
-        embedding_dim: int = 200,
-        hidden_size: int = 128,
-        num_layers: int = 1,
-        dropout: float = 0.3,
-        embedding_dropout: float = 0.1,
-        pooling: str = "max",
+        vocab_size: int = TrainConfig.vocab_size,
+        embedding_dim: int = TrainConfig.embedding_dim,
+        hidden_size: int = TrainConfig.hidden_size,
+        num_layers: int = TrainConfig.num_layers,
+        dropout: float = TrainConfig.dropout,
+        embedding_dropout: float = TrainConfig.embedding_dropout,
+        pooling: str = TrainConfig.pooling,
         num_labels: int = NUM_LABELS,
-        max_length: int = 128,
+        max_length: int = TrainConfig.max_length,
         temperature: float = 1.0,
         id2label: dict | None = None,
         label2id: dict | None = None,

@@ -18,101 +18,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
-from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
-from .cleaning import drop_conflicting, with_validation
+from .cleaning import drop_conflicting, drop_shared_texts, with_validation
 from .data import is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
 from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM, pad_batch
+from .settings import TrainConfig
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a training run; written into metrics.json and the model card."""
-
-    data: str
-    output_dir: str
-    dataset_config: str = "split"
-    add_data: list[str] = field(default_factory=list)  # more sources appended to `data` (e.g. GoEmotions)
-    neutral_limit: int | None = None  # at most this many GoEmotions neutral training comments (a seeded sample)
-    neutral_recall: float | None = None  # shift neutral's logit so this share of validation neutral texts get it
-    checkpoint_dir: str | None = None  # default: OUTPUT_DIR.checkpoints, beside the model folder
-    epochs: int = 6  # with the linear decay, the last epochs are the best (experiments/RESULTS.md)
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.05
-    max_grad_norm: float = 1.0
-    label_smoothing: float = 0.0
-    class_weights: bool = False
-    patience: int = 3
-    embedding_dim: int = 200
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.5  # before the classifier; 0.5 beat 0.3 by +0.4 points over 3 seeds (experiments/RESULTS.md)
-    embedding_dropout: float = 0.1
-    pooling: str = "max"
-    tokenizer: str = "word"
-    vocab_size: int = 30000
-    min_frequency: int = 1
-    max_length: int = 128
-    validation_fraction: float = 0.1
-    seed: int = 42
-    mixed_precision: str = "auto"
-    cpu: bool = False
-    resume: bool = False
-    word_dropout: float = 0.0  # chance a training token becomes [UNK]: teaches [UNK] for words never seen
-    ema_decay: float = 0.0  # above 0: evaluate and keep an exponential moving average of the weights
-    drop_conflicting: bool = True  # drop texts labelled twice with different labels (and repeats) from train
-    train_on_validation: bool = False  # release: fit train + validation for exactly `epochs`, keep the last
-    keep_last: bool = False  # keep the last epoch's weights, not the best validation epoch's (implied by the above)
-    dedupe: bool = False  # drop training rows whose normalised text is also in validation or test (leakage)
-    pretrained_vectors: str | None = None  # "glove-6b-50d": initialise the embedding (needs the [glove] extra)
-    extra_vocab: int = 0  # with pretrained vectors: add this many GloVe words unseen in training to the vocabulary
-    labels: list[str] | None = None  # fixes the label set and its order; None: read it from the training data
-    multi_label: bool = False  # `a|b` labels in csv/tsv/txt (list-valued labels are multi-label without it)
-
-    def __post_init__(self) -> None:
-        """Refuse a bad choice before any data is read; store choices as plain strings (JSON, --resume)."""
-        choices = {
-            "pooling": Pooling,
-            "tokenizer": TokenizerKind,
-            "mixed_precision": MixedPrecision,
-            "pretrained_vectors": PretrainedVectors,
-        }
-        for name, choice in choices.items():
-            value = getattr(self, name)
-            if value is None and name == "pretrained_vectors":
-                continue
-            try:
-                setattr(self, name, choice(value).value)
-            except ValueError:
-                raise EmotionBiLSTMError(f"{name} {value!r} is not one of {', '.join(values(choice))}") from None
-
-    def checkpoint_path(self) -> Path:
-        if self.checkpoint_dir:
-            return Path(self.checkpoint_dir)
-        output = Path(self.output_dir)
-        return output.with_name(output.name + ".checkpoints")
-
-    def model_args(self, vocab_size: int) -> dict[str, Any]:
-        return {
-            "vocab_size": vocab_size,
-            "embedding_dim": self.embedding_dim,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "dropout": self.dropout,
-            "embedding_dropout": self.embedding_dropout,
-            "pooling": self.pooling,
-            "max_length": self.max_length,
-        }
 
 
 @dataclass
@@ -183,6 +101,59 @@ class LengthBucketSampler:
         return iter(batches)
 
 
+@dataclass
+class TrainingData:
+    """The splits as training reads them (train cleaned), and the label set they carry."""
+
+    splits: dict[str, Any]
+    names: list[str]
+    multi: bool
+
+    def encoded(self, tokenizer: Any, split: Any) -> EncodedTexts:
+        """`split`'s token ids with its targets: a class id, or (multi-label) a 0/1 float per label."""
+        labels = split["label"]
+        targets = [_multi_hot(ids, len(self.names)) for ids in labels] if self.multi else labels
+        return EncodedTexts(encode_batch(tokenizer, split["text"]), targets)
+
+
+class Glove(NamedTuple):
+    """Pretrained word vectors, and the vocabulary size before their unseen words were added."""
+
+    words: Any
+    vectors: Any
+    unseen_from: int
+
+
+@dataclass
+class Run:
+    """What the steps of one training run share once `accelerator.prepare` has wrapped it."""
+
+    config: TrainConfig
+    accelerator: Any
+    data: TrainingData
+    tokenizer: Any
+    model: Any  # these five as `accelerator.prepare` returns them
+    optimizer: Any
+    train_loader: DataLoader
+    val_loader: DataLoader
+    scheduler: Any
+    sampler: LengthBucketSampler  # the training loader's, which `set_epoch` reseeds
+    loss_fn: torch.nn.Module
+    say: Callable[[str], None]
+    averager: WeightAverage | None = None
+    state: TrainState = field(default_factory=TrainState)
+    best_weights: dict[str, torch.Tensor] | None = None  # of the kept epoch, restored at the end
+    started: float = 0.0
+
+    @property
+    def unwrapped(self) -> EmotionBiLSTM:
+        return self.accelerator.unwrap_model(self.model)
+
+    def averaged(self) -> contextlib.AbstractContextManager:
+        """With --ema-decay, the averaged weights in the model for the block; else nothing changes."""
+        return self.averager.applied(self.unwrapped) if self.averager else contextlib.nullcontext()
+
+
 def train(
     config: TrainConfig,
     log: Callable[[str], None] | None = None,
@@ -197,22 +168,51 @@ def train(
 
     if config.extra_vocab and not config.pretrained_vectors:
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
-    checkpoint_dir = config.checkpoint_path()
-    state_file = checkpoint_dir / "train_state.json"
-    resumed_state = None
-    if config.resume:
-        if not state_file.exists():
-            raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
-        resumed_state = TrainState.read(state_file)
-        _check_same_settings(config, resumed_state.settings)
+    resumed = state_to_resume(config)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
-
-    def say(message: str) -> None:
-        if log is not None and accelerator.is_main_process:
-            log(message)
-
+    say = _main_process_log(accelerator, log)
     say(f"training on {accelerator.num_processes} process(es), device {accelerator.device}")
     set_seed(config.seed)
+    data = load_training_data(config, accelerator, say)
+    tokenizer, glove = build_tokenizer(config, data.splits["train"], say)
+    train_loader, val_loader = get_dataloaders(config, data, tokenizer)
+    model = build_model(config, data, tokenizer, glove, say)
+    optimizer, scheduler = build_optimizer(config, model, steps_per_epoch=len(train_loader))
+    loss_fn = build_loss(config, data, train_loader.dataset.labels).to(accelerator.device)
+    prepared = accelerator.prepare(model, optimizer, train_loader, val_loader, scheduler)
+    run = Run(config, accelerator, data, tokenizer, *prepared, train_loader.batch_sampler, loss_fn, say)
+    start_or_resume(run, resumed)
+    with _progress(show_progress and accelerator.is_main_process) as progress:
+        steps = len(run.train_loader)
+        bar = progress.add_task("training", total=config.epochs * steps, completed=run.state.epoch * steps, status="")
+        while run.state.epoch < config.epochs and run.state.epochs_without_improvement < config.patience:
+            epoch = run.state.epoch + 1
+            epoch_started = time.perf_counter()
+            train_loss = run_epoch(run, epoch, lambda status: progress.update(bar, advance=1, status=status))
+            metrics = evaluate_and_keep_best(run, epoch, train_loss, epoch_started)
+            progress.update(bar, status=_bar_status(run.state, metrics))
+            say(_epoch_line(run.state.history[-1], data.multi))
+            _save_checkpoint(accelerator, config.checkpoint_path(), run.state)
+        if run.state.epochs_without_improvement >= config.patience:
+            say(f"stopped early: no better validation macro-F1 for {config.patience} epochs")
+    return finish(run)
+
+
+def state_to_resume(config: TrainConfig) -> TrainState | None:
+    """With --resume, the checkpoint's state, refused unless it was trained with these settings."""
+    if not config.resume:
+        return None
+    checkpoint_dir = config.checkpoint_path()
+    state_file = checkpoint_dir / "train_state.json"
+    if not state_file.exists():
+        raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
+    resumed = TrainState.read(state_file)
+    _check_same_settings(config, resumed.settings)
+    return resumed
+
+
+def load_training_data(config: TrainConfig, accelerator: Any, say: Callable[[str], None]) -> TrainingData:
+    """The splits of `config.data` (plus --add-data), the label set, and the train split cleaned as asked."""
     with accelerator.main_process_first():
         splits = load_splits(
             config.data,
@@ -230,194 +230,243 @@ def train(
     say(f"{len(names)} labels{' (multi-label)' if multi else ''}: {', '.join(names)}")
     if multi and (config.class_weights or config.label_smoothing):
         raise EmotionBiLSTMError("--class-weights and --label-smoothing are for single-label training")
+    splits["train"] = _cleaned_train_split(config, splits, say)
+    return TrainingData(splits, names, multi)
 
-    def targets(labels: list) -> list:
-        return [_multi_hot(ids, len(names)) for ids in labels] if multi else labels
 
+def _cleaned_train_split(config: TrainConfig, splits: dict[str, Any], say: Callable[[str], None]) -> Any:
+    train_split = splits["train"]
     if config.dedupe:
-        from .doctor import drop_shared_texts
-
-        splits["train"], removed = drop_shared_texts(splits)
+        train_split, removed = drop_shared_texts(splits)
         others = ", ".join(name for name in splits if name != "train")
         say(f"--dedupe: dropped {removed} training row(s) whose normalised text is also in {others}")
     if config.train_on_validation:
-        splits["train"] = with_validation(splits["train"], splits["validation"])
+        train_split = with_validation(train_split, splits["validation"])
         say("training on train + validation: validation figures below are on seen data")
     if config.drop_conflicting:
-        splits["train"], removed = drop_conflicting(splits["train"])
+        train_split, removed = drop_conflicting(train_split)
         say(f"dropped {removed} repeated or conflicting training rows")
+    return train_split
 
+
+def build_tokenizer(config: TrainConfig, train_split: Any, say: Callable[[str], None]) -> tuple[Any, Glove | None]:
+    """The vocabulary learnt from the training split, extended by --extra-vocab GloVe words when asked."""
     tokenizer = train_tokenizer(
-        splits["train"]["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
+        train_split["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
     )
+    if not config.pretrained_vectors:
+        return tokenizer, None
+    from .vectors import extend_vocabulary, load_glove
+
     trained_vocab_size = tokenizer.get_vocab_size()
-    if config.pretrained_vectors:
-        from .vectors import extend_vocabulary, load_glove
+    words, vectors = load_glove(config.pretrained_vectors)
+    added = extend_vocabulary(tokenizer, words, config.extra_vocab)
+    say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
+    return tokenizer, Glove(words, vectors, unseen_from=trained_vocab_size)
 
-        glove_words, glove_vectors = load_glove(config.pretrained_vectors)
-        added = extend_vocabulary(tokenizer, glove_words, config.extra_vocab)
-        say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
-    train_ids = encode_batch(tokenizer, splits["train"]["text"])
-    train_labels = targets(splits["train"]["label"])
+
+def get_dataloaders(config: TrainConfig, data: TrainingData, tokenizer: Any) -> tuple[DataLoader, DataLoader]:
+    """Training batches of similar lengths in a seeded order; validation in length order."""
+    train_set = data.encoded(tokenizer, data.splits["train"])
     # validation sorted by length: cheap batches; the order does not change any metric
-    val_order = sorted(range(len(splits["validation"])), key=lambda i: len(splits["validation"][i]["text"]))
-    val_split = splits["validation"].select(val_order)
-    val_set = EncodedTexts(encode_batch(tokenizer, val_split["text"]), targets(val_split["label"]))
+    validation = data.splits["validation"]
+    val_split = validation.select(sorted(range(len(validation)), key=lambda i: len(validation[i]["text"])))
+    sampler = LengthBucketSampler([len(ids) for ids in train_set.ids], config.batch_size, config.seed)
+    train_loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate)
+    val_loader = DataLoader(data.encoded(tokenizer, val_split), batch_size=256, shuffle=False, collate_fn=collate)
+    return train_loader, val_loader
 
-    sampler = LengthBucketSampler([len(ids) for ids in train_ids], config.batch_size, config.seed)
-    train_loader = DataLoader(EncodedTexts(train_ids, train_labels), batch_sampler=sampler, collate_fn=collate)
-    val_loader = DataLoader(val_set, batch_size=256, shuffle=False, collate_fn=collate)
 
+def build_model(
+    config: TrainConfig, data: TrainingData, tokenizer: Any, glove: Glove | None, say: Callable[[str], None]
+) -> EmotionBiLSTM:
     model = EmotionBiLSTM(
         **config.model_args(tokenizer.get_vocab_size()),
-        num_labels=len(names),
-        id2label=dict(enumerate(names)),
-        problem_type=MULTI_LABEL if multi else SINGLE_LABEL,
+        num_labels=len(data.names),
+        id2label=dict(enumerate(data.names)),
+        problem_type=MULTI_LABEL if data.multi else SINGLE_LABEL,
     )
     model.tokenizer = tokenizer
-    if config.pretrained_vectors:
+    if glove is not None:
         from .vectors import initialise_embedding
 
         found = initialise_embedding(
-            model.embedding.weight, tokenizer, glove_words, glove_vectors, unseen_from=trained_vocab_size
+            model.embedding.weight, tokenizer, glove.words, glove.vectors, unseen_from=glove.unseen_from
         )
         say(f"{config.pretrained_vectors}: {found} of {tokenizer.get_vocab_size()} embedding rows start from GloVe")
+    return model
+
+
+def build_optimizer(config: TrainConfig, model: EmotionBiLSTM, steps_per_epoch: int) -> tuple[Any, Any]:
+    """AdamW, and a learning rate that warms up linearly and then decays linearly to 0."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    total_steps = len(train_loader) * config.epochs
+    total_steps = steps_per_epoch * config.epochs
     warmup_steps = int(total_steps * config.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _warmup_linear(step, warmup_steps, total_steps)
     )
-    weights = _class_weights(train_labels, len(names)) if config.class_weights else None
-    if multi:  # one independent yes/no per label
-        loss_fn: torch.nn.Module = torch.nn.BCEWithLogitsLoss()
-    else:
-        loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+    return optimizer, scheduler
 
-    model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
-        model, optimizer, train_loader, val_loader, scheduler
-    )
-    loss_fn = loss_fn.to(accelerator.device)
 
-    averager = WeightAverage(accelerator.unwrap_model(model), config.ema_decay) if config.ema_decay else None
-    if averager is not None:
-        accelerator.register_for_checkpointing(averager)  # saved and restored with the rest of the state
-    state = TrainState()
-    if resumed_state is not None:
+def build_loss(config: TrainConfig, data: TrainingData, train_labels: list) -> torch.nn.Module:
+    if data.multi:  # one independent yes/no per label
+        return torch.nn.BCEWithLogitsLoss()
+    weights = _class_weights(train_labels, len(data.names)) if config.class_weights else None
+    return torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+
+
+def start_or_resume(run: Run, resumed: TrainState | None) -> None:
+    """A fresh state, or the checkpoint's: weights, optimizer, scheduler, RNGs, weight average, history."""
+    config, accelerator = run.config, run.accelerator
+    if config.ema_decay:
+        run.averager = WeightAverage(run.unwrapped, config.ema_decay)
+        accelerator.register_for_checkpointing(run.averager)  # saved and restored with the rest of the state
+    if resumed is not None:
+        checkpoint_dir = config.checkpoint_path()
         accelerator.load_state(str(checkpoint_dir / "state"))
-        state = resumed_state
-        say(f"resumed from {checkpoint_dir} after epoch {state.epoch} (best macro-F1 {state.best_macro_f1:.4f})")
-    state.settings = asdict(config)
-    best_weights = _load_best_weights(config.output_dir) if state.best_epoch else None
-
-    started = time.perf_counter()
-    progress = _progress(show_progress and accelerator.is_main_process)
-    with progress:
-        task = progress.add_task(
-            "training", total=config.epochs * len(train_loader), completed=state.epoch * len(train_loader), status=""
+        run.state = resumed
+        run.say(
+            f"resumed from {checkpoint_dir} after epoch {resumed.epoch} (best macro-F1 {resumed.best_macro_f1:.4f})"
         )
-        while state.epoch < config.epochs and state.epochs_without_improvement < config.patience:
-            epoch = state.epoch + 1
-            epoch_started = time.perf_counter()
-            sampler.set_epoch(epoch)
-            train_loader.set_epoch(epoch)
-            model.train()
-            total_loss, batches = 0.0, 0
-            for batch in train_loader:
-                logits = model(_word_dropout(batch["input_ids"], config.word_dropout), batch["lengths"])
-                loss = loss_fn(logits.float(), batch["labels"])
-                accelerator.backward(loss)
-                if config.max_grad_norm:
-                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                if averager is not None:
-                    averager.update(accelerator.unwrap_model(model))
-                optimizer.zero_grad(set_to_none=True)
-                total_loss += loss.item()
-                batches += 1
-                progress.update(task, advance=1, status=f"epoch {epoch} loss {total_loss / batches:.4f}")
-            # with an average, it is the averaged weights that are evaluated and kept
-            averaged = averager.applied(accelerator.unwrap_model(model)) if averager else contextlib.nullcontext()
-            with averaged:
-                metrics = evaluate_loader(model, val_loader, accelerator, names)
-                train_loss = accelerator.reduce(
-                    torch.tensor(total_loss / max(batches, 1), device=accelerator.device), "mean"
-                ).item()
-                record = {
-                    "epoch": epoch,
-                    "train_loss": round(train_loss, 5),
-                    "val_accuracy": round(metrics["accuracy"], 5),
-                    "val_macro_f1": round(metrics["macro_f1"], 5),
-                    **({"val_micro_f1": round(metrics["micro_f1"], 5)} if multi else {}),
-                    "seconds": round(time.perf_counter() - epoch_started, 2),
-                    "learning_rate": scheduler.get_last_lr()[0],
-                }
-                state.history.append(record)
-                state.epoch = epoch
-                if config.train_on_validation or config.keep_last or metrics["macro_f1"] > state.best_macro_f1:
-                    state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
-                    state.epochs_without_improvement = 0
-                    unwrapped = accelerator.unwrap_model(model)
-                    if multi:  # the thresholds tuned on this epoch's validation output belong to these weights
-                        unwrapped.thresholds = metrics["thresholds"]
-                    best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
-                    if accelerator.is_main_process:
-                        unwrapped.training_summary = _summary(config, state, metrics, None, tokenizer, started)
-                        unwrapped.save_pretrained(config.output_dir)
-                else:
-                    state.epochs_without_improvement += 1
-            progress.update(
-                task,
-                status=f"epoch {epoch} val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
-                f"(best {state.best_macro_f1:.4f} @ {state.best_epoch})",
-            )
-            say(
-                f"epoch {epoch}: loss {record['train_loss']:.4f}  "
-                + (
-                    f"val micro-F1 {record['val_micro_f1']:.4f}  exact match {record['val_accuracy']:.4f}  "
-                    if multi
-                    else f"val accuracy {record['val_accuracy']:.4f}  "
-                )
-                + f"macro-F1 {record['val_macro_f1']:.4f}  ({record['seconds']:.1f}s)"
-            )
-            _save_checkpoint(accelerator, checkpoint_dir, state)
-        if state.epochs_without_improvement >= config.patience:
-            say(f"stopped early: no better validation macro-F1 for {config.patience} epochs")
+    run.state.settings = asdict(config)
+    run.best_weights = _load_best_weights(config.output_dir) if run.state.best_epoch else None
+    run.started = time.perf_counter()
 
-    unwrapped = accelerator.unwrap_model(model)
-    if best_weights is not None:
-        unwrapped.load_state_dict(best_weights)
+
+def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
+    """One pass over the training batches; returns the mean training loss over every process."""
+    config, accelerator, model = run.config, run.accelerator, run.model
+    run.sampler.set_epoch(epoch)
+    run.train_loader.set_epoch(epoch)
+    model.train()
+    total_loss, batches = 0.0, 0
+    for batch in run.train_loader:
+        logits = model(_word_dropout(batch["input_ids"], config.word_dropout), batch["lengths"])
+        loss = run.loss_fn(logits.float(), batch["labels"])
+        accelerator.backward(loss)
+        if config.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        run.optimizer.step()
+        run.scheduler.step()
+        if run.averager is not None:
+            run.averager.update(run.unwrapped)
+        run.optimizer.zero_grad(set_to_none=True)
+        total_loss += loss.item()
+        batches += 1
+        step_done(f"epoch {epoch} loss {total_loss / batches:.4f}")
+    mean_loss = torch.tensor(total_loss / max(batches, 1), device=accelerator.device)
+    return accelerator.reduce(mean_loss, "mean").item()
+
+
+def evaluate_and_keep_best(run: Run, epoch: int, train_loss: float, epoch_started: float) -> dict[str, Any]:
+    """Validation metrics of this epoch, recorded in the history; the weights kept if they are the best yet."""
+    config, state = run.config, run.state
+    with run.averaged():  # with an average, it is the averaged weights that are evaluated and kept
+        metrics = evaluate_loader(run.model, run.val_loader, run.accelerator, run.data.names)
+        state.history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(train_loss, 5),
+                "val_accuracy": round(metrics["accuracy"], 5),
+                "val_macro_f1": round(metrics["macro_f1"], 5),
+                **({"val_micro_f1": round(metrics["micro_f1"], 5)} if run.data.multi else {}),
+                "seconds": round(time.perf_counter() - epoch_started, 2),
+                "learning_rate": run.scheduler.get_last_lr()[0],
+            }
+        )
+        state.epoch = epoch
+        if config.train_on_validation or config.keep_last or metrics["macro_f1"] > state.best_macro_f1:
+            keep_best(run, epoch, metrics)
+        else:
+            state.epochs_without_improvement += 1
+    return metrics
+
+
+def keep_best(run: Run, epoch: int, metrics: dict[str, Any]) -> None:
+    """Remember this epoch's weights and save them as the model folder (replaced atomically)."""
+    state, unwrapped = run.state, run.unwrapped
+    state.best_macro_f1, state.best_epoch = metrics["macro_f1"], epoch
+    state.epochs_without_improvement = 0
+    if run.data.multi:  # the thresholds tuned on this epoch's validation output belong to these weights
+        unwrapped.thresholds = metrics["thresholds"]
+    run.best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+    if run.accelerator.is_main_process:
+        unwrapped.training_summary = _summary(run.config, state, metrics, None, run.tokenizer, run.started)
+        unwrapped.save_pretrained(run.config.output_dir)
+
+
+def finish(run: Run) -> dict[str, Any]:
+    """The kept weights back in the model, final figures (validation, test), calibration, the model saved."""
+    config, accelerator, unwrapped = run.config, run.accelerator, run.unwrapped
+    if run.best_weights is not None:
+        unwrapped.load_state_dict(run.best_weights)
     label_recall = None
     if config.neutral_recall is not None:
         from .calibration import set_label_recall
 
         label_recall = set_label_recall(
-            unwrapped, splits["validation"], "neutral", config.neutral_recall, say, config.train_on_validation
+            unwrapped,
+            run.data.splits["validation"],
+            "neutral",
+            config.neutral_recall,
+            run.say,
+            config.train_on_validation,
         )
-    val_metrics = evaluate_loader(model, val_loader, accelerator, names)
-    if multi:
+    val_metrics = evaluate_loader(run.model, run.val_loader, accelerator, run.data.names)
+    if run.data.multi:
         unwrapped.thresholds = val_metrics["thresholds"]
-    test_metrics = None
-    if "test" in splits:
-        test_set = EncodedTexts(encode_batch(tokenizer, splits["test"]["text"]), targets(splits["test"]["label"]))
-        test_loader = accelerator.prepare(DataLoader(test_set, batch_size=256, collate_fn=collate))
-        # a multi-label test split is scored with validation's thresholds: tuning on test would flatter it
-        test_metrics = evaluate_loader(model, test_loader, accelerator, names, val_metrics.get("thresholds"))
-    summary = _summary(config, state, val_metrics, test_metrics, tokenizer, started)
+    summary = _summary(config, run.state, val_metrics, _test_metrics(run, val_metrics), run.tokenizer, run.started)
     if label_recall is not None:
         summary["label_recall"] = label_recall
     if accelerator.is_main_process:
         from .calibration import calibrate_after_training, save_with_diagram
 
         calibration = calibrate_after_training(
-            unwrapped, splits["validation"], summary, say, seen_in_training=config.train_on_validation
+            unwrapped, run.data.splits["validation"], summary, run.say, seen_in_training=config.train_on_validation
         )
         unwrapped.training_summary = summary
-        save_with_diagram(unwrapped, config.output_dir, calibration, say)
+        save_with_diagram(unwrapped, config.output_dir, calibration, run.say)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary
+
+
+def _test_metrics(run: Run, val_metrics: dict[str, Any]) -> dict[str, Any] | None:
+    if "test" not in run.data.splits:
+        return None
+    test_set = run.data.encoded(run.tokenizer, run.data.splits["test"])
+    test_loader = run.accelerator.prepare(DataLoader(test_set, batch_size=256, collate_fn=collate))
+    # a multi-label test split is scored with validation's thresholds: tuning on test would flatter it
+    return evaluate_loader(run.model, test_loader, run.accelerator, run.data.names, val_metrics.get("thresholds"))
+
+
+def _main_process_log(accelerator: Any, log: Callable[[str], None] | None) -> Callable[[str], None]:
+    """`log`, heard from the main process only (every process runs the same steps)."""
+
+    def say(message: str) -> None:
+        if log is not None and accelerator.is_main_process:
+            log(message)
+
+    return say
+
+
+def _epoch_line(record: dict[str, Any], multi: bool) -> str:
+    figures = (
+        f"val micro-F1 {record['val_micro_f1']:.4f}  exact match {record['val_accuracy']:.4f}  "
+        if multi
+        else f"val accuracy {record['val_accuracy']:.4f}  "
+    )
+    return (
+        f"epoch {record['epoch']}: loss {record['train_loss']:.4f}  {figures}"
+        f"macro-F1 {record['val_macro_f1']:.4f}  ({record['seconds']:.1f}s)"
+    )
+
+
+def _bar_status(state: TrainState, metrics: dict[str, Any]) -> str:
+    return (
+        f"epoch {state.epoch} val acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
+        f"(best {state.best_macro_f1:.4f} @ {state.best_epoch})"
+    )
 
 
 def evaluate_loader(

@@ -34,8 +34,10 @@ from release_model import (  # noqa: E402
     robustness,
 )
 
+from emotion_bilstm.errors import EmotionBiLSTMError  # noqa: E402
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
 from emotion_bilstm.robustness import accuracy, read_handwritten  # noqa: E402
+from emotion_bilstm.settings import parse_overrides  # noqa: E402
 from emotion_bilstm.training import TrainConfig, train  # noqa: E402
 
 EVERYDAY_TRAIN = ROOT / "data" / "everyday" / "train.tsv"
@@ -139,7 +141,9 @@ def main() -> None:
         action="store_true",
         help="no emoji-to-word rules: every emoji a token (issue 13's item 3)",
     )
-    parser.add_argument("--set", nargs="*", default=[], help="TrainConfig overrides, name=json-value")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="NAME=VALUE", help="TrainConfig settings; lists comma-separated"
+    )
     parser.add_argument("--work-dir", default="/tmp/everyday")
     parser.add_argument(
         "--score-model",
@@ -161,7 +165,10 @@ def main() -> None:
         import emotion_bilstm.tokenizer
 
         emotion_bilstm.tokenizer.EMOJI_WORDS.clear()  # build_normalizer reads it when training builds the tokenizer
-    overrides = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
+    try:
+        overrides = parse_overrides(args.set)
+    except EmotionBiLSTMError as exc:
+        parser.error(str(exc))
     settings = {**BASE_SETTINGS, **overrides}
     settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
     flags = (["supplement"] if args.supplement else []) + (["emoji-tokens-only"] if args.emoji_tokens_only else [])

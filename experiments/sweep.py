@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import torch
 
+from emotion_bilstm.errors import EmotionBiLSTMError
+from emotion_bilstm.settings import parse_overrides
 from emotion_bilstm.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,28 +23,26 @@ DATA = ROOT.parent / "shared" / "data" / "emotion"
 RESULTS = Path(__file__).resolve().parent / "results.jsonl"
 
 
-def parse_value(name: str, raw: str):
-    kind = {f.name: f.type for f in fields(TrainConfig)}[name]
-    if "bool" in str(kind):
-        return raw.lower() in ("1", "true", "yes")
-    if "int" in str(kind) and "." not in raw:
-        return int(raw)
-    if "float" in str(kind) or "int" in str(kind):
-        return float(raw)
-    return raw
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """NAME, the seeds and the `--set` overrides, typed by TrainConfig's fields (`overrides`)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name")
+    parser.add_argument("--seeds", default="1")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="NAME=VALUE", help="TrainConfig settings; lists comma-separated"
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.overrides = parse_overrides(args.set)
+    except EmotionBiLSTMError as exc:
+        parser.error(str(exc))
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("name")
-    parser.add_argument("--seeds", default="1")
-    parser.add_argument("--set", nargs="*", default=[])
-    args = parser.parse_args()
+    args = parse_args()
     torch.set_num_threads(1)  # on a shared 2-core machine, 2 threads spin-wait: 6x slower
-    overrides = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        overrides[key] = parse_value(key, value)
+    overrides = args.overrides
     for seed in [int(s) for s in args.seeds.split(",")]:
         out = ROOT / "runs" / "sweep" / f"{args.name}-s{seed}"
         config = TrainConfig(data=str(DATA), output_dir=str(out), seed=seed, **overrides)

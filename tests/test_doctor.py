@@ -143,8 +143,8 @@ def test_train_dedupe_drops_texts_shared_with_validation(dirty_data: Path, tmp_p
 
 
 def test_drop_shared_texts_keeps_everything_else(dirty_data: Path) -> None:
+    from emotion_bilstm.cleaning import drop_shared_texts
     from emotion_bilstm.data import load_splits
-    from emotion_bilstm.doctor import drop_shared_texts
 
     splits = load_splits(dirty_data)
     train, removed = drop_shared_texts(splits)

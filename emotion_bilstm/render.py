@@ -1,0 +1,155 @@
+"""The CLI's reports as rich tables: predictions, evaluation figures, uploads, dataset checks.
+
+The library returns plain data (the same dicts `--json` prints); the tables a person reads are
+drawn here, in one place, from that data. (`explain`'s coloured words and `classify`'s table are
+still drawn beside their code, in explain.py and inference.py.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def predictions_table(texts: list[str], results: list[dict[str, Any]], console: Console) -> None:
+    """`predict`'s answers: each text, its label (or labels) and its best scores."""
+    table = Table()
+    table.add_column("text", overflow="fold")
+    table.add_column("labels" if "labels" in results[0] else "emotion", style="bold")
+    table.add_column("scores")
+    for text, result in zip(texts, results, strict=False):
+        shown = {entry["label"]: entry["score"] for entry in result["top"]} if "top" in result else result["scores"]
+        if "labels" in result:  # multi-label: every label that applies, maybe none; scores of the best few
+            chosen = ", ".join(result["labels"]) or "(none)"
+            shown = shown if "top" in result else dict(list(shown.items())[:3])
+        else:
+            chosen = result["label"]
+        table.add_row(escape(text), escape(chosen), escape(", ".join(f"{k} {v:.2f}" for k, v in shown.items())))
+    console.print(table)
+
+
+def metrics_report(metrics: dict[str, Any], title: str, console: Console) -> None:
+    """`evaluate`'s figures: a summary, per-class precision/recall/F1 and (single-label) the confusion matrix."""
+    multi = metrics.get("multi_label", False)
+    summary = Table(title=escape(title), show_header=False)
+    summary.add_row("texts", str(metrics["n"]))
+    if multi:
+        summary.add_row("exact match", f"{metrics['exact_match']:.4f}")
+        summary.add_row("micro-F1", f"{metrics['micro_f1']:.4f}")
+    else:
+        summary.add_row("accuracy", f"{metrics['accuracy']:.4f}")
+    summary.add_row("macro-F1", f"{metrics['macro_f1']:.4f}")
+    summary.add_row("weighted-F1", f"{metrics['weighted_f1']:.4f}")
+    console.print(summary)
+    per_class = Table(title="per class")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        per_class.add_column(column, justify="left" if column == "label" else "right")
+    for name, row in metrics["per_class"].items():
+        per_class.add_row(
+            escape(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
+        )
+    console.print(per_class)
+    if multi:  # no confusion matrix: a text can be right on one label and wrong on another
+        return
+    confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
+    confusion.add_column("")
+    for name in metrics["labels"]:
+        confusion.add_column(name[:8], justify="right")
+    for name, row in zip(metrics["labels"], metrics["confusion_matrix"], strict=False):
+        confusion.add_row(name, *[str(v) for v in row])
+    console.print(confusion)
+
+
+def upload_plan(plan: Any, console: Console) -> None:
+    """What `push` would upload (hub.plan_push): the files, what is left out, the card's metadata."""
+    import yaml
+
+    files = Table(title=escape(f"{plan.folder} -> {plan.repo_id}"))
+    files.add_column("file")
+    files.add_column("bytes", justify="right")
+    for name, size in plan.files:
+        files.add_row(escape(name), f"{size:,}")
+    files.add_row("[bold]total[/bold]", f"[bold]{plan.total_bytes:,}[/bold]")
+    console.print(files)
+    for entry in plan.skipped:
+        console.print(f"left out: {escape(entry)}")
+    console.print("model card metadata:")
+    console.print(escape(yaml.safe_dump(plan.card_metadata, sort_keys=False).rstrip()), soft_wrap=True)
+
+
+def dataset_report(report: dict[str, Any], console: Console) -> None:
+    """`data check`'s report (doctor.check_dataset) as tables: rows per split and class, duplicates,
+    leakage, invalid rows, then the verdict."""
+    rows = Table(title=f"{escape(report['data'])}: rows per split and class")
+    for column in ("split", *report["labels"], "total", "empty*", f">{report['max_tokens']} tokens"):
+        rows.add_column(escape(column), justify="left" if column == "split" else "right")
+    for name, split in report["splits"].items():
+        rows.add_row(
+            name,
+            *[str(split["classes"].get(label, 0)) for label in report["labels"]],
+            str(split["rows"]),
+            str(split["empty_after_normalisation"]),
+            str(split["very_long"]),
+        )
+    rows.caption = "empty*: nothing left after normalisation (the model reads one [UNK])"
+    console.print(rows)
+
+    duplicates = Table(title="duplicates within a split (extra rows / groups / with conflicting labels)")
+    for column in ("split", "exact", "normalised"):
+        duplicates.add_column(column, justify="left" if column == "split" else "right")
+    for name, split in report["splits"].items():
+        exact, normalised = split["exact_duplicates"], split["normalised_duplicates"]
+        duplicates.add_row(name, _dup_cell(exact), _dup_cell(normalised))
+    console.print(duplicates)
+
+    if report["leakage"]:
+        leakage = Table(title="texts shared between splits (leakage)")
+        for column in ("splits", "exact", "normalised", "different labels"):
+            leakage.add_column(column, justify="left" if column == "splits" else "right")
+        for pair in report["leakage"]:
+            style = "red" if pair["normalised_texts"] else ""
+            leakage.add_row(
+                " / ".join(pair["splits"]),
+                str(pair["exact_texts"]),
+                f"[{style}]{pair['normalised_texts']}[/]" if style else "0",
+                str(pair["conflicting_labels"]),
+            )
+        console.print(leakage)
+        for pair in report["leakage"]:
+            for example in pair["examples"]:
+                a, b = pair["splits"]
+                console.print(f"  [dim]{a} {example[a]} / {b} {example[b]}:[/dim] {escape(_short(example['text']))}")
+
+    for name, split in report["splits"].items():
+        for example in split["normalised_duplicates"]["conflicting_examples"]:
+            console.print(f"  [dim]{name} conflicting {example['labels']}:[/dim] {escape(_short(example['text']))}")
+
+    invalid = report["invalid_rows"]
+    if invalid["count"]:
+        table = Table(title=f"invalid rows ({invalid['count']}): training stops at the first")
+        table.add_column("where")
+        table.add_column("problem")
+        for row in invalid["examples"]:
+            table.add_row(escape(row["where"]), escape(row["problem"]))
+        console.print(table)
+        if invalid["unknown_labels"]:
+            shown = ", ".join(f"{escape(k)!r} x{v}" for k, v in list(invalid["unknown_labels"].items())[:10])
+            console.print(f"labels outside the set: {shown}")
+    if report["problems"]:
+        console.print("[bold red]problems:[/bold red]")
+        for line in report["problems"]:
+            console.print(f"  - {escape(line)}")
+    else:
+        console.print("[bold green]no problems found[/bold green]")
+
+
+def _dup_cell(found: dict[str, Any]) -> str:
+    cell = f"{found['extra_rows']} / {found['groups']} / {found['conflicting_groups']}"
+    return f"[red]{cell}[/red]" if found["conflicting_groups"] else cell
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
