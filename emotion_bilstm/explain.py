@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .model import NO_WORDS
+from .predictions import NO_WORDS
 from .scoring import logits_for_ids, probabilities
 from .tokenizer import MAX_CHARS_PER_TOKEN, UNK_ID, reads_a_word
 

@@ -22,7 +22,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .choices import Pooling, values
 from .errors import ModelLoadError, first_line, writing
+from .explain import explain as explain_texts
 from .labels import ID2LABEL, NUM_LABELS
+from .predictions import format_multi_label, format_predictions
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
@@ -239,9 +241,7 @@ class EmotionBiLSTM(
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
-        from .explain import explain
-
-        return explain(self, texts, top_k=top_k, batch_size=batch_size)
+        return explain_texts(self, texts, top_k=top_k, batch_size=batch_size)
 
     # ----- Hub format ------------------------------------------------------------------------
 
@@ -401,84 +401,6 @@ class EmotionBiLSTM(
         # Keep the real run's figures, so that saving this model again writes a card that is still true.
         model.training_summary = _read_training_summary(fetch)
         return model.to(map_location).eval()
-
-
-def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token id lists into a (batch, longest) tensor plus their lengths."""
-    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
-    input_ids = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for i, row in enumerate(rows):
-        input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-    return input_ids, lengths
-
-
-NO_WORDS = "no words the model reads"
-
-
-def format_predictions(
-    probs: torch.Tensor,
-    id2label: dict[int, str],
-    top_k: int | None = None,
-    threshold: float | None = None,
-    readable: Sequence[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first.
-
-    `top_k` trims `scores` to the k best; `top_k` or `threshold` add `top` (see `EmotionBiLSTM.predict`).
-    Rows that `readable` marks False get `{"label": None, "score": None, "scores": {}, "reason": ...}`.
-    """
-    k = probs.shape[1] if top_k is None else max(1, min(top_k, probs.shape[1]))
-    values, indices = probs.topk(k, dim=1)
-    results = []
-    for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist(), strict=False)):
-        if readable is not None and not readable[row]:
-            results.append({"label": None, "score": None, "scores": {}, "reason": NO_WORDS})
-            continue
-        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=False)}
-        result = {"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores}
-        if top_k is not None or threshold is not None:
-            result["top"] = top_labels(scores, top_k, threshold)
-        results.append(result)
-    return results
-
-
-def format_multi_label(
-    probs: torch.Tensor,
-    id2label: dict[int, str],
-    thresholds: Sequence[float],
-    top_k: int | None = None,
-    threshold: float | None = None,
-    readable: Sequence[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """`{"labels", "scores"}` dicts: the labels that apply (best first) and every label's score (best first).
-
-    Rows that `readable` marks False get `{"labels": None, "scores": {}, "reason": ...}`.
-    """
-    cuts = torch.tensor([threshold] * probs.shape[1] if threshold is not None else list(thresholds))
-    values, indices = probs.sort(dim=1, descending=True)
-    chosen_mask = (probs >= cuts).tolist()
-    results = []
-    for row, (row_values, row_indices, chosen) in enumerate(
-        zip(values.tolist(), indices.tolist(), chosen_mask, strict=True)
-    ):
-        if readable is not None and not readable[row]:
-            results.append({"labels": None, "scores": {}, "reason": NO_WORDS})
-            continue
-        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=True)}
-        labels = [id2label[i] for i in row_indices if chosen[i]]
-        result: dict[str, Any] = {"labels": labels if top_k is None else labels[:top_k], "scores": scores}
-        if top_k is not None or threshold is not None:
-            result["top"] = top_labels(scores, top_k, threshold)
-        results.append(result)
-    return results
-
-
-def top_labels(scores: dict[str, float], top_k: int | None, threshold: float | None) -> list[dict[str, Any]]:
-    """The `top_k` best of `scores` (ordered best first) that reach `threshold`, as `{"label", "score"}`."""
-    ranked = [{"label": name, "score": score} for name, score in scores.items()]
-    if threshold is not None:
-        ranked = [row for row in ranked if row["score"] >= threshold]
-    return ranked if top_k is None else ranked[:top_k]
 
 
 def validate_config(model_id: str, config: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from .model import pad_batch
+from .batching import pad_batch
 
 
 def logits_for_ids(model: Any, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:

@@ -24,12 +24,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
+from .batching import pad_batch
 from .choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from .cleaning import drop_conflicting, with_validation
 from .data import is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
-from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM, pad_batch
+from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
 
 
