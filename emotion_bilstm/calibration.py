@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from .files import replacing
 from .scoring import logits_for_ids, probabilities
 
 ECE_BINS = 15
@@ -333,13 +334,11 @@ def write_reliability_diagram(report: dict[str, Any], path: str | os.PathLike, l
     pooled = " x every label" if multi else ""
     figure.suptitle(f"Reliability on {report['split']} ({report['n']} texts{pooled}, {report['bins']} bins)")
     figure.tight_layout()
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        figure.savefig(temporary, dpi=110)
-        os.replace(temporary, path)
+        with replacing(path) as temporary:  # whose suffix is no image format: name it
+            figure.savefig(temporary, dpi=110, format=path.suffix[1:] or None)
     finally:
         plt.close(figure)
-        temporary.unlink(missing_ok=True)
     return True
 
 

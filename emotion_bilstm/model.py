@@ -23,6 +23,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .choices import Pooling, values
 from .errors import ModelLoadError, first_line, writing
 from .explain import explain as explain_texts
+from .files import staged_folder
 from .labels import ID2LABEL, NUM_LABELS
 from .predictions import format_multi_label, format_predictions
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
@@ -264,27 +265,19 @@ class EmotionBiLSTM(
         if dtype is not None and dtype not in SAVE_DTYPES:
             raise ValueError(f"dtype must be one of {SAVE_DTYPES}, not {dtype!r}")
         target = Path(save_directory)
-        staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
         push = kwargs.pop("push_to_hub", False)
         repo_id = kwargs.pop("repo_id", None)
-        # The card reads file sizes and the stored dtype from the folder, which is written before the card.
-        kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
-        self._save_dtype = dtype
         # a full disk or a read-only folder is one line naming the target, not a safetensors traceback
-        with writing(target):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(staging, ignore_errors=True)
+        with writing(target), staged_folder(target) as staging:
+            # The card reads file sizes and the stored dtype from the folder, which is written before the card.
+            kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
+            for extra in extra_files:
+                shutil.copy2(extra, staging / Path(extra).name)
+            self._save_dtype = dtype
             try:
-                staging.mkdir()
-                for extra in extra_files:
-                    shutil.copy2(extra, staging / Path(extra).name)
                 super().save_pretrained(staging, config=config or self.config, **kwargs)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris
-                raise
             finally:
                 self._save_dtype = None
-            replace_folder(staging, target)
         if push:
             return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
         return None
@@ -480,21 +473,6 @@ def _check_id2label(model_id: str, id2label: Any, label2id: Any, num_labels: int
 def looks_like_path(model_id: str) -> bool:
     """True for things a user means as a folder (./runs/x, /tmp/x, a/b/c), not a Hub id (owner/name)."""
     return model_id.startswith((".", "/", "~")) or model_id.count("/") != 1 or (os.sep != "/" and os.sep in model_id)
-
-
-def replace_folder(staging: Path, target: Path) -> None:
-    """Swap a fully written `staging` folder into `target` by renames, keeping no half state."""
-    backup = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, backup)
-    try:
-        os.replace(staging, target)
-    except BaseException:  # put the previous folder back rather than leave none
-        if backup.exists():
-            os.replace(backup, target)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
