@@ -13,6 +13,7 @@ from typing import Any
 
 from .labels import LABELS
 from .metrics import model_labels
+from .model_folder import CARD_NAME, WEIGHTS_NAME
 
 DATASET_ID = "dair-ai/emotion"
 # Training settings the card's table lists; the dropouts are under Architecture, read from config.json.
@@ -172,21 +173,21 @@ def human_size(num_bytes: int) -> str:
 
 def folder_facts(folder: Path | None) -> dict[str, Any]:
     """File sizes and the dtype the weights are stored in, read from a saved model folder."""
-    if folder is None or not (folder / "model.safetensors").exists():
+    if folder is None or not (folder / WEIGHTS_NAME).exists():
         return {}
     from safetensors import safe_open
 
-    with safe_open(str(folder / "model.safetensors"), framework="pt") as weights:
+    with safe_open(str(folder / WEIGHTS_NAME), framework="pt") as weights:
         dtypes = sorted({str(weights.get_slice(name).get_dtype()) for name in weights.keys()})  # noqa: SIM118
     # The card is README.md itself, so it does not list its own size.
     files = [
         {"name": p.name, "size": human_size(p.stat().st_size)}
         for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith(".") and p.name != "README.md"
+        if p.is_file() and not p.name.startswith(".") and p.name != CARD_NAME
     ]
     return {
         "files": files,
-        "weights_size": human_size((folder / "model.safetensors").stat().st_size),
+        "weights_size": human_size((folder / WEIGHTS_NAME).stat().st_size),
         "weights_dtype": ", ".join(SAFETENSORS_DTYPES.get(d, d.lower()) for d in dtypes),
     }
 
