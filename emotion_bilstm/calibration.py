@@ -35,7 +35,7 @@ from .errors import ModelLoadError
 from .files import replacing
 from .metrics import model_labels
 from .model import EmotionBiLSTM
-from .model_folder import CARD_NAME, CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME
+from .model_folder import CARD_NAME, CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME, stored_float_dtype
 from .scoring import logits_for_ids, probabilities
 
 ECE_BINS = 15
@@ -368,21 +368,8 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
         except ValueError:
             log(f"{folder / METRICS_NAME} is not valid JSON; writing a new one with the calibration only")
     report = calibrate(model, dataset["text"], dataset["label"], split=split)
-    save_calibrated(model, folder, report, log, dtype=stored_dtype(folder / WEIGHTS_NAME))
+    save_calibrated(model, folder, report, log, dtype=stored_float_dtype(folder / WEIGHTS_NAME))
     return report
-
-
-def stored_dtype(weights: Path) -> Any:
-    """The floating-point dtype the weights file holds, so that a float16 model stays float16 when rewritten."""
-    from safetensors import safe_open
-
-    with safe_open(str(weights), framework="pt") as handle:
-        for name in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)
-            tensor = handle.get_slice(name)
-            dtype = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}.get(tensor.get_dtype())
-            if dtype is not None:
-                return dtype
-    return None
 
 
 def calibrate_after_training(

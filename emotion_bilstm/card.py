@@ -13,7 +13,7 @@ from typing import Any
 
 from .labels import LABELS
 from .metrics import model_labels
-from .model_folder import CARD_NAME, WEIGHTS_NAME
+from .model_folder import CARD_NAME, WEIGHTS_NAME, stored_dtypes
 
 DATASET_ID = "dair-ai/emotion"
 # Training settings the card's table lists; the dropouts are under Architecture, read from config.json.
@@ -34,9 +34,6 @@ HYPERPARAMETERS = (
     "seed",
     "mixed_precision",
 )
-
-
-SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
 
 
 def template_path() -> Path:
@@ -175,10 +172,6 @@ def folder_facts(folder: Path | None) -> dict[str, Any]:
     """File sizes and the dtype the weights are stored in, read from a saved model folder."""
     if folder is None or not (folder / WEIGHTS_NAME).exists():
         return {}
-    from safetensors import safe_open
-
-    with safe_open(str(folder / WEIGHTS_NAME), framework="pt") as weights:
-        dtypes = sorted({str(weights.get_slice(name).get_dtype()) for name in weights.keys()})  # noqa: SIM118
     # The card is README.md itself, so it does not list its own size.
     files = [
         {"name": p.name, "size": human_size(p.stat().st_size)}
@@ -188,7 +181,7 @@ def folder_facts(folder: Path | None) -> dict[str, Any]:
     return {
         "files": files,
         "weights_size": human_size((folder / WEIGHTS_NAME).stat().st_size),
-        "weights_dtype": ", ".join(SAFETENSORS_DTYPES.get(d, d.lower()) for d in dtypes),
+        "weights_dtype": ", ".join(stored_dtypes(folder / WEIGHTS_NAME)),
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import safetensors.torch
 import torch
 from huggingface_hub import hf_hub_download
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from tokenizers import Tokenizer
 
 from .choices import Pooling, values
@@ -47,6 +47,8 @@ MAX_PARAMETERS = 500_000_000
 MAX_LABELS = 10_000  # far beyond any label set one text classifier head should carry
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+# safetensors' codes for the dtypes a weights file may hold, by torch's name for them
+DTYPE_NAMES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
 
 # ----- writing ----------------------------------------------------------------------------------
 
@@ -76,6 +78,20 @@ def write_files(
     tokenizer.save(str(folder / TOKENIZER_NAME))
     if summary is not None:
         (folder / METRICS_NAME).write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def stored_dtypes(weights: Path) -> list[str]:
+    """The dtypes a safetensors file holds ("float16", ...), from its header alone: no tensor is loaded."""
+    with safe_open(str(weights), framework="pt") as handle:
+        codes = sorted({handle.get_slice(name).get_dtype() for name in handle.keys()})  # noqa: SIM118
+    return [DTYPE_NAMES.get(code, code.lower()) for code in codes]
+
+
+def stored_float_dtype(weights: Path) -> torch.dtype | None:
+    """The floating-point dtype the weights are stored in, so that a float16 model stays float16 when rewritten."""
+    names = [str(dtype).removeprefix("torch.") for dtype in SAVE_DTYPES]
+    floats = [name for name in stored_dtypes(weights) if name in names]
+    return getattr(torch, floats[0]) if floats else None
 
 
 # ----- reading ----------------------------------------------------------------------------------
