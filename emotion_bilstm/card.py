@@ -36,6 +36,20 @@ HYPERPARAMETERS = (
 )
 
 
+def hub_metadata() -> dict[str, Any]:
+    """The Hub metadata of every model: the card's YAML block, and the Hub mixin's class arguments.
+
+    A fresh dict each call: the mixin appends its own tags to the list it is given.
+    """
+    return {
+        "license": "mit",
+        "language": "en",
+        "library_name": "emotion-bilstm",
+        "pipeline_tag": "text-classification",
+        "tags": ["emotion", "bilstm", "text-classification", "pytorch"],
+    }
+
+
 def template_path() -> Path:
     """`model_card.md` ships inside the wheel; in a checkout it sits at the top level."""
     packaged = Path(__file__).parent / "model_card.md"
@@ -301,11 +315,7 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
         datasets.append("google-research-datasets/go_emotions")
     data = ModelCardData(
         model_name=model_name,
-        license="mit",
-        language="en",
-        library_name="emotion-bilstm",
-        pipeline_tag="text-classification",
-        tags=["emotion", "bilstm", "text-classification", "pytorch"],
+        **hub_metadata(),
         datasets=datasets or None,
         metrics=["accuracy", "f1"],
         eval_results=eval_results(summary, dataset),

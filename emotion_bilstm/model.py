@@ -17,7 +17,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .card import build_model_card
+from .card import build_model_card, hub_metadata
 from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts
 from .files import staged_folder
@@ -51,11 +51,7 @@ if TYPE_CHECKING:
 class EmotionBiLSTM(
     nn.Module,
     PyTorchModelHubMixin,
-    library_name="emotion-bilstm",
-    license="mit",
-    language=["en"],
-    pipeline_tag="text-classification",
-    tags=["emotion", "bilstm", "text-classification"],
+    **hub_metadata(),
     repo_url="https://github.com/emotion-bilstm/emotion-bilstm",
 ):
     """A bidirectional LSTM emotion classifier. Every size is a constructor argument and so in `config.json`."""
