@@ -20,6 +20,7 @@ the share of those (text, label) pairs where the label is true.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -29,6 +30,12 @@ from typing import Any
 
 import torch
 
+from .data import load_file, load_splits
+from .errors import ModelLoadError
+from .files import replacing
+from .metrics import model_labels
+from .model import EmotionBiLSTM
+from .model_folder import CARD_NAME, CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME, stored_float_dtype
 from .scoring import probabilities
 
 ECE_BINS = 15
@@ -265,9 +272,6 @@ def save_calibrated(
     summary = dict(model.training_summary or {})
     summary["calibration"] = summary_figures(report)
     model.training_summary = summary
-    from .hub import CARD_NAME
-    from .model import CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME
-
     generated = {CONFIG_NAME, WEIGHTS_NAME, TOKENIZER_NAME, CARD_NAME, METRICS_NAME, DIAGRAM_NAME}
     existing = folder.iterdir() if folder.is_dir() else []
     kept = [item for item in existing if item.is_file() and item.name not in generated]
@@ -333,13 +337,11 @@ def write_reliability_diagram(report: dict[str, Any], path: str | os.PathLike, l
     pooled = " x every label" if multi else ""
     figure.suptitle(f"Reliability on {report['split']} ({report['n']} texts{pooled}, {report['bins']} bins)")
     figure.tight_layout()
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        figure.savefig(temporary, dpi=110)
-        os.replace(temporary, path)
+        with replacing(path) as temporary:  # whose suffix is no image format: name it
+            figure.savefig(temporary, dpi=110, format=path.suffix[1:] or None)
     finally:
         plt.close(figure)
-        temporary.unlink(missing_ok=True)
     return True
 
 
@@ -349,17 +351,9 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
     `data` is one labelled file, or a folder / Hub id whose validation split is used (never test).
     A multi-label model's thresholds move with its temperature (see `calibrate`): its labels stay.
     """
-    import json
-
-    from .data import load_file, load_splits
-    from .errors import ModelLoadError
-    from .model import EmotionBiLSTM
-
     folder = Path(model_dir)
     if not folder.is_dir():
         raise ModelLoadError(f"{model_dir}: no such model folder (calibrate rewrites a local folder)")
-    from .metrics import model_labels
-
     model = EmotionBiLSTM.from_pretrained(folder)
     names = model_labels(model)  # the data's labels must be the model's, with the model's ids
     multi = model.multi_label  # `a|b` labels in csv/tsv/txt are lists for a multi-label model
@@ -368,27 +362,14 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
     else:
         splits = load_splits(data, log=log, labels=names, check_unseen=False, multi_label=multi)
         dataset, split = splits["validation"], "validation"
-    if model.training_summary is None and (folder / "metrics.json").is_file():
+    if model.training_summary is None and (folder / METRICS_NAME).is_file():
         try:  # keep the training figures of a model saved before metrics.json was read back
-            model.training_summary = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            model.training_summary = json.loads((folder / METRICS_NAME).read_text(encoding="utf-8"))
         except ValueError:
-            log(f"{folder / 'metrics.json'} is not valid JSON; writing a new one with the calibration only")
+            log(f"{folder / METRICS_NAME} is not valid JSON; writing a new one with the calibration only")
     report = calibrate(model, dataset["text"], dataset["label"], split=split)
-    save_calibrated(model, folder, report, log, dtype=stored_dtype(folder / "model.safetensors"))
+    save_calibrated(model, folder, report, log, dtype=stored_float_dtype(folder / WEIGHTS_NAME))
     return report
-
-
-def stored_dtype(weights: Path) -> Any:
-    """The floating-point dtype the weights file holds, so that a float16 model stays float16 when rewritten."""
-    from safetensors import safe_open
-
-    with safe_open(str(weights), framework="pt") as handle:
-        for name in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)
-            tensor = handle.get_slice(name)
-            dtype = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}.get(tensor.get_dtype())
-            if dtype is not None:
-                return dtype
-    return None
 
 
 def calibrate_after_training(

@@ -13,6 +13,7 @@ from typing import Any
 
 from .labels import LABELS
 from .metrics import model_labels
+from .model_folder import CARD_NAME, WEIGHTS_NAME, stored_dtypes
 
 DATASET_ID = "dair-ai/emotion"
 # Training settings the card's table lists; the dropouts are under Architecture, read from config.json.
@@ -35,7 +36,18 @@ HYPERPARAMETERS = (
 )
 
 
-SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
+def hub_metadata() -> dict[str, Any]:
+    """The Hub metadata of every model: the card's YAML block, and the Hub mixin's class arguments.
+
+    A fresh dict each call: the mixin appends its own tags to the list it is given.
+    """
+    return {
+        "license": "mit",
+        "language": "en",
+        "library_name": "emotion-bilstm",
+        "pipeline_tag": "text-classification",
+        "tags": ["emotion", "bilstm", "text-classification", "pytorch"],
+    }
 
 
 def template_path() -> Path:
@@ -172,22 +184,18 @@ def human_size(num_bytes: int) -> str:
 
 def folder_facts(folder: Path | None) -> dict[str, Any]:
     """File sizes and the dtype the weights are stored in, read from a saved model folder."""
-    if folder is None or not (folder / "model.safetensors").exists():
+    if folder is None or not (folder / WEIGHTS_NAME).exists():
         return {}
-    from safetensors import safe_open
-
-    with safe_open(str(folder / "model.safetensors"), framework="pt") as weights:
-        dtypes = sorted({str(weights.get_slice(name).get_dtype()) for name in weights.keys()})  # noqa: SIM118
     # The card is README.md itself, so it does not list its own size.
     files = [
         {"name": p.name, "size": human_size(p.stat().st_size)}
         for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith(".") and p.name != "README.md"
+        if p.is_file() and not p.name.startswith(".") and p.name != CARD_NAME
     ]
     return {
         "files": files,
-        "weights_size": human_size((folder / "model.safetensors").stat().st_size),
-        "weights_dtype": ", ".join(SAFETENSORS_DTYPES.get(d, d.lower()) for d in dtypes),
+        "weights_size": human_size((folder / WEIGHTS_NAME).stat().st_size),
+        "weights_dtype": ", ".join(stored_dtypes(folder / WEIGHTS_NAME)),
     }
 
 
@@ -307,11 +315,7 @@ def build_model_card(model: Any, folder: str | Path | None = None, **kwargs: Any
         datasets.append("google-research-datasets/go_emotions")
     data = ModelCardData(
         model_name=model_name,
-        license="mit",
-        language="en",
-        library_name="emotion-bilstm",
-        pipeline_tag="text-classification",
-        tags=["emotion", "bilstm", "text-classification", "pytorch"],
+        **hub_metadata(),
         datasets=datasets or None,
         metrics=["accuracy", "f1"],
         eval_results=eval_results(summary, dataset),

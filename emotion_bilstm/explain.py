@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .model import NO_WORDS
+from .predictions import NO_WORDS
 from .scoring import probabilities
 from .tokenizer import UNK_ID, reads_a_word, truncation_limits
 

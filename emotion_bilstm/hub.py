@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EmotionBiLSTMError, ModelLoadError, first_line
+from .model import EmotionBiLSTM
+from .model_folder import CARD_NAME
 
-CARD_NAME = "README.md"
 DEFAULT_COMMIT_MESSAGE = "Upload emotion-bilstm model"
 
 
@@ -73,8 +74,6 @@ def check_repo_id(repo_id: str) -> None:
 def plan_push(folder: str | Path, repo_id: str) -> PushPlan:
     """Check that `folder` is a complete, loadable model with a model card; list what would go up."""
     from huggingface_hub import ModelCard
-
-    from .model import EmotionBiLSTM
 
     check_repo_id(repo_id)
     folder = Path(folder)

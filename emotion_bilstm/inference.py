@@ -19,6 +19,7 @@ from typing import IO, Any, BinaryIO
 
 from .choices import OutputFormat, values
 from .errors import InputError, os_error_cause, writing
+from .files import temporary_name
 from .labels import LABELS
 
 FORMATS = values(OutputFormat)
@@ -249,7 +250,7 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
         raise InputError(f"{target}: --output is a folder; give a file name")
     if not target.parent.is_dir():
         raise InputError(f"{target}: the folder {target.parent} does not exist")
-    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temporary = temporary_name(target)
     try:
         handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
     except OSError as exc:

@@ -1,14 +1,11 @@
 """The model: embeddings -> bidirectional LSTM over packed sequences -> pooling -> linear head.
 
-`EmotionBiLSTM` owns its tokenizer and its Hub format: `save_pretrained` writes `config.json`,
-`model.safetensors`, `tokenizer.json` and a model card; `from_pretrained` reads a folder or a Hub
-repo id back, strictly, refusing anything but safetensors and JSON.
+`EmotionBiLSTM` carries its tokenizer and is a `PyTorchModelHubMixin`: `save_pretrained` and
+`from_pretrained` take a folder or a Hub repo id, in the format `model_folder.py` defines and checks.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import shutil
 from collections.abc import Sequence
@@ -20,45 +17,45 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .choices import Pooling, values
-from .errors import ModelLoadError, first_line, writing
+from .card import build_model_card, hub_metadata
+from .errors import ModelLoadError, writing
+from .explain import explain as explain_texts
+from .fast_lstm import choose_engine, fast_path
+from .fast_tokenize import word_lookup_for
+from .files import staged_folder
 from .labels import ID2LABEL, NUM_LABELS
+from .model_folder import (
+    CONFIG_NAME,
+    MULTI_LABEL,
+    POOLINGS,
+    PROBLEM_TYPES,
+    SAVE_DTYPES,
+    SINGLE_LABEL,
+    WEIGHTS_NAME,
+    check_source,
+    default_model_dir,
+    fetcher,
+    load_weights,
+    loading,
+    read_tokenizer,
+    read_training_summary,
+    read_weights,
+    validate_config,
+    write_files,
+)
+from .predictions import format_multi_label, format_predictions
+from .scoring import probabilities, reference_logits
 from .settings import TrainConfig  # the architecture's defaults are the training defaults
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-POOLINGS = values(Pooling)
-# transformers' names for the two kinds of head; the default is left out of config.json
-SINGLE_LABEL, MULTI_LABEL = "single_label_classification", "multi_label_classification"
-PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL)
-WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
-# Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must
-# not make us reserve terabytes. Each bound is far above any sensible emotion classifier.
-SIZE_LIMITS = {
-    "vocab_size": 2_000_000,
-    "embedding_dim": 2048,
-    "hidden_size": 4096,
-    "num_layers": 8,
-    "max_length": 8192,
-}
-MAX_PARAMETERS = 500_000_000
-MAX_LABELS = 10_000  # far beyond any label set one text classifier head should carry
-# Weights may be stored in these; they are always loaded back into float32 parameters.
-SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-METRICS_NAME = "metrics.json"
-
 
 class EmotionBiLSTM(
     nn.Module,
     PyTorchModelHubMixin,
-    library_name="emotion-bilstm",
-    license="mit",
-    language=["en"],
-    pipeline_tag="text-classification",
-    tags=["emotion", "bilstm", "text-classification"],
+    **hub_metadata(),
     repo_url="https://github.com/emotion-bilstm/emotion-bilstm",
 ):
     """A bidirectional LSTM emotion classifier. Every size is a constructor argument and so in `config.json`."""
@@ -178,8 +175,6 @@ class EmotionBiLSTM(
         # Clean lower-case texts skip the Rust normaliser (same ids, see fast_tokenize.py); checked once per tokenizer.
         cached = self.__dict__.get("_word_lookup")
         if cached is None or cached[0] is not self.tokenizer:
-            from .fast_tokenize import word_lookup_for
-
             cached = (self.tokenizer, word_lookup_for(self.tokenizer))
             self.__dict__["_word_lookup"] = cached
         if cached[1] is not None:
@@ -189,18 +184,15 @@ class EmotionBiLSTM(
     def logits(self, ids: list[list[int]], engine: str = "auto", batch_size: int = 512) -> torch.Tensor:
         """Logits before temperature, shape (len(ids), num_labels), in input order, for encoded texts.
 
-        The one entry point to the network for inference: predict, explain, calibrate and evaluate
-        all come through here, so a temperature is fitted on the logits it is applied to. `engine`
+        The one entry point to the network for inference: predict, explain, calibrate and `emo-cli
+        evaluate` all come through here, so a temperature is fitted on the logits it is applied to
+        (training's per-epoch validation runs `forward` on the training device). `engine`
         (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model (same numbers
         as nn.LSTM within 1e-5, several times faster; bfloat16 products where the CPU has bfloat16
         units), `reference` runs nn.LSTM. Every row must hold at least one id.
         """
-        from .fast_lstm import choose_engine, fast_path
-
         chosen = choose_engine(self, engine)
         if chosen == "reference":
-            from .scoring import reference_logits
-
             return reference_logits(self, ids, batch_size)
         return fast_path(self, bfloat16=chosen == "fast-bf16").logits_in_order(ids, batch_size)
 
@@ -213,8 +205,6 @@ class EmotionBiLSTM(
         return self._proba_for_ids(self.encode(list(texts)), batch_size, engine)
 
     def _proba_for_ids(self, ids: list[list[int]], batch_size: int = 512, engine: str = "auto") -> torch.Tensor:
-        from .scoring import probabilities
-
         return probabilities(self.logits(ids, engine, batch_size), self.temperature, self.multi_label)
 
     def predict(
@@ -249,9 +239,7 @@ class EmotionBiLSTM(
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
-        from .explain import explain
-
-        return explain(self, texts, top_k=top_k, batch_size=batch_size)
+        return explain_texts(self, texts, top_k=top_k, batch_size=batch_size)
 
     # ----- Hub format ------------------------------------------------------------------------
 
@@ -274,58 +262,30 @@ class EmotionBiLSTM(
         if dtype is not None and dtype not in SAVE_DTYPES:
             raise ValueError(f"dtype must be one of {SAVE_DTYPES}, not {dtype!r}")
         target = Path(save_directory)
-        staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
         push = kwargs.pop("push_to_hub", False)
         repo_id = kwargs.pop("repo_id", None)
-        # The card reads file sizes and the stored dtype from the folder, which is written before the card.
-        kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
-        self._save_dtype = dtype
         # a full disk or a read-only folder is one line naming the target, not a safetensors traceback
-        with writing(target):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(staging, ignore_errors=True)
+        with writing(target), staged_folder(target) as staging:
+            # The card reads file sizes and the stored dtype from the folder, which is written before the card.
+            kwargs["model_card_kwargs"] = {**(kwargs.get("model_card_kwargs") or {}), "folder": staging}
+            for extra in extra_files:
+                shutil.copy2(extra, staging / Path(extra).name)
+            self._save_dtype = dtype
             try:
-                staging.mkdir()
-                for extra in extra_files:
-                    shutil.copy2(extra, staging / Path(extra).name)
                 super().save_pretrained(staging, config=config or self.config, **kwargs)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)  # a failed save leaves the old folder and no debris
-                raise
             finally:
                 self._save_dtype = None
-            replace_folder(staging, target)
         if push:
             return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
         return None
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        from safetensors.torch import save_file
-
         if self.tokenizer is None:
             raise RuntimeError("cannot save a model without its tokenizer")
         dtype = getattr(self, "_save_dtype", None)
-        state = {
-            name: (tensor.to(dtype) if dtype is not None and tensor.is_floating_point() else tensor)
-            .detach()
-            .contiguous()
-            .cpu()
-            for name, tensor in self.state_dict().items()
-        }
-        save_file(state, str(save_directory / WEIGHTS_NAME), metadata={"format": "pt"})
-        # safetensors writes through a private temporary file (mode 0600); give it the mode every other
-        # file of the folder gets, so a shared or published model folder is readable like its config
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(save_directory / WEIGHTS_NAME, 0o666 & ~umask)
-        self.tokenizer.save(str(save_directory / TOKENIZER_NAME))
-        if self.training_summary is not None:
-            metrics_path = save_directory / METRICS_NAME
-            metrics_path.write_text(json.dumps(self.training_summary, indent=2) + "\n")
+        write_files(save_directory, self.state_dict(), self.tokenizer, self.training_summary, dtype)
 
     def generate_model_card(self, *args: Any, **kwargs: Any):
-        from .card import build_model_card
-
         return build_model_card(self, **kwargs)
 
     @classmethod
@@ -336,18 +296,9 @@ class EmotionBiLSTM(
         `ModelLoadError` with a one-line reason for anything missing, corrupt or absurd.
         """
         model_id = str(pretrained_model_name_or_path)
-        if os.path.isdir(model_id):
-            _check_local_folder(Path(model_id))
-        elif looks_like_path(model_id):
-            raise ModelLoadError(f"{model_id}: no such model folder")
-        try:
+        check_source(model_id)
+        with loading(model_id):
             return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
-        except ModelLoadError:
-            raise
-        except json.JSONDecodeError as exc:
-            raise ModelLoadError(f"{model_id}: config.json is not valid JSON ({exc})") from None
-        except Exception as exc:  # network, cache and validation errors from huggingface_hub
-            raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
 
     @classmethod
     def _from_pretrained(
@@ -363,284 +314,26 @@ class EmotionBiLSTM(
         map_location: str = "cpu",
         **model_kwargs: Any,
     ) -> EmotionBiLSTM:
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
-
         if config is None:
-            raise ModelLoadError(f"{model_id}: config.json is missing")
-        init_args = validate_config(model_id, config)
+            raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is missing")
+        init_args = validate_config(model_id, config, cls._hub_mixin_jsonable_default_values)
         init_args.update({k: v for k, v in model_kwargs.items() if k in init_args})
-
-        def fetch(filename: str) -> str:
-            if os.path.isdir(model_id):
-                return os.path.join(model_id, filename)
-            from huggingface_hub import hf_hub_download
-
-            return hf_hub_download(
-                repo_id=model_id,
-                filename=filename,
-                revision=revision,
-                cache_dir=cache_dir,
-                force_download=force_download,
-                token=token,
-                local_files_only=local_files_only,
-            )
-
-        try:
-            tokenizer = Tokenizer.from_file(fetch(TOKENIZER_NAME))
-        except Exception as exc:
-            raise ModelLoadError(f"{model_id}: tokenizer.json is missing or unreadable ({first_line(exc)})") from None
-        if tokenizer.get_vocab_size() != init_args["vocab_size"]:
-            raise ModelLoadError(
-                f"{model_id}: tokenizer.json has {tokenizer.get_vocab_size()} tokens but config.json says "
-                f"vocab_size {init_args['vocab_size']}: they do not belong together"
-            )
-        try:
-            state = load_file(fetch(WEIGHTS_NAME))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({first_line(exc)})") from None
+        fetch = fetcher(
+            model_id,
+            revision=revision,
+            cache_dir=cache_dir,
+            force_download=force_download,
+            token=token,
+            local_files_only=local_files_only,
+        )
+        tokenizer = read_tokenizer(model_id, fetch, init_args["vocab_size"])
+        state = read_weights(model_id, fetch)
         model = cls(**init_args)
-        _check_weights(model_id, state, model.state_dict())
-        try:
-            # load_state_dict copies into the float32 parameters, so float16 files load as float32.
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} does not match config.json ({first_line(exc)})") from None
+        load_weights(model_id, model, state)
         model.tokenizer = tokenizer
         # Keep the real run's figures, so that saving this model again writes a card that is still true.
-        model.training_summary = _read_training_summary(fetch)
+        model.training_summary = read_training_summary(fetch)
         return model.to(map_location).eval()
-
-
-def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token id lists into a (batch, longest) tensor plus their lengths."""
-    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
-    input_ids = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for i, row in enumerate(rows):
-        input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-    return input_ids, lengths
-
-
-NO_WORDS = "no words the model reads"
-
-
-def format_predictions(
-    probs: torch.Tensor,
-    id2label: dict[int, str],
-    top_k: int | None = None,
-    threshold: float | None = None,
-    readable: Sequence[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Turn a probability matrix into `{"label", "score", "scores"}` dicts, scores best first.
-
-    `top_k` trims `scores` to the k best; `top_k` or `threshold` add `top` (see `EmotionBiLSTM.predict`).
-    Rows that `readable` marks False get `{"label": None, "score": None, "scores": {}, "reason": ...}`.
-    """
-    k = probs.shape[1] if top_k is None else max(1, min(top_k, probs.shape[1]))
-    values, indices = probs.topk(k, dim=1)
-    results = []
-    for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist(), strict=False)):
-        if readable is not None and not readable[row]:
-            results.append({"label": None, "score": None, "scores": {}, "reason": NO_WORDS})
-            continue
-        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=False)}
-        result = {"label": id2label[row_indices[0]], "score": round(row_values[0], 6), "scores": scores}
-        if top_k is not None or threshold is not None:
-            result["top"] = top_labels(scores, top_k, threshold)
-        results.append(result)
-    return results
-
-
-def format_multi_label(
-    probs: torch.Tensor,
-    id2label: dict[int, str],
-    thresholds: Sequence[float],
-    top_k: int | None = None,
-    threshold: float | None = None,
-    readable: Sequence[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """`{"labels", "scores"}` dicts: the labels that apply (best first) and every label's score (best first).
-
-    Rows that `readable` marks False get `{"labels": None, "scores": {}, "reason": ...}`.
-    """
-    cuts = torch.tensor([threshold] * probs.shape[1] if threshold is not None else list(thresholds))
-    values, indices = probs.sort(dim=1, descending=True)
-    chosen_mask = (probs >= cuts).tolist()
-    results = []
-    for row, (row_values, row_indices, chosen) in enumerate(
-        zip(values.tolist(), indices.tolist(), chosen_mask, strict=True)
-    ):
-        if readable is not None and not readable[row]:
-            results.append({"labels": None, "scores": {}, "reason": NO_WORDS})
-            continue
-        scores = {id2label[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=True)}
-        labels = [id2label[i] for i in row_indices if chosen[i]]
-        result: dict[str, Any] = {"labels": labels if top_k is None else labels[:top_k], "scores": scores}
-        if top_k is not None or threshold is not None:
-            result["top"] = top_labels(scores, top_k, threshold)
-        results.append(result)
-    return results
-
-
-def top_labels(scores: dict[str, float], top_k: int | None, threshold: float | None) -> list[dict[str, Any]]:
-    """The `top_k` best of `scores` (ordered best first) that reach `threshold`, as `{"label", "score"}`."""
-    ranked = [{"label": name, "score": score} for name, score in scores.items()]
-    if threshold is not None:
-        ranked = [row for row in ranked if row["score"] >= threshold]
-    return ranked if top_k is None else ranked[:top_k]
-
-
-def validate_config(model_id: str, config: Any) -> dict[str, Any]:
-    """Check config.json's fields, types and sizes; return the constructor arguments."""
-    if not isinstance(config, dict):
-        raise ModelLoadError(f"{model_id}: config.json must hold a JSON object")
-    defaults = EmotionBiLSTM._hub_mixin_jsonable_default_values
-    required = ("vocab_size", "embedding_dim", "hidden_size", "num_labels")
-    missing = [name for name in required if name not in config]
-    if missing:
-        raise ModelLoadError(f"{model_id}: config.json lacks {', '.join(missing)}")
-    args = {name: config.get(name, default) for name, default in defaults.items()}
-    args["id2label"], args["label2id"] = config.get("id2label"), config.get("label2id")
-    for name, limit in SIZE_LIMITS.items():
-        value = args[name]
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
-            raise ModelLoadError(f"{model_id}: config.json {name}={value!r} is not an integer in 1..{limit}")
-    num_labels = args["num_labels"]
-    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or not 2 <= num_labels <= MAX_LABELS:
-        raise ModelLoadError(f"{model_id}: config.json num_labels={num_labels!r} is not an integer in 2..{MAX_LABELS}")
-    for name in ("dropout", "embedding_dropout"):
-        if not isinstance(args[name], (int, float)) or not 0 <= args[name] < 1:
-            raise ModelLoadError(f"{model_id}: config.json {name}={args[name]!r} is not in [0, 1)")
-    temperature = args["temperature"]
-    if not isinstance(temperature, (int, float)) or not (0 < temperature < 1000) or math.isnan(temperature):
-        raise ModelLoadError(f"{model_id}: config.json temperature={temperature!r} is not a positive number")
-    if args["pooling"] not in POOLINGS:
-        raise ModelLoadError(f"{model_id}: config.json pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}")
-    args["id2label"] = _check_id2label(model_id, args["id2label"], args["label2id"], num_labels)
-    args.pop("label2id")  # derived from id2label, which was just checked against it
-    if args["problem_type"] not in PROBLEM_TYPES:
-        kinds = ", ".join(PROBLEM_TYPES)
-        raise ModelLoadError(f"{model_id}: config.json problem_type={args['problem_type']!r} is not one of {kinds}")
-    thresholds = args["thresholds"]
-    if thresholds is not None and (
-        not isinstance(thresholds, list)
-        or len(thresholds) != num_labels
-        or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1 for t in thresholds)
-    ):
-        raise ModelLoadError(f"{model_id}: config.json thresholds must be {num_labels} numbers in [0, 1] (one a label)")
-    e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
-    lstm_params = 2 * 4 * h * (e + h + 2) + (layers - 1) * 2 * 4 * h * (2 * h + h + 2)
-    if args["vocab_size"] * e + lstm_params > MAX_PARAMETERS:
-        raise ModelLoadError(f"{model_id}: config.json asks for over {MAX_PARAMETERS:,} parameters; refusing")
-    return args
-
-
-def _check_id2label(model_id: str, id2label: Any, label2id: Any, num_labels: int) -> dict[int, str] | None:
-    """id2label must name every id 0..num_labels-1 once, and label2id (when present) must be its inverse."""
-    if id2label is None:
-        if num_labels != NUM_LABELS:
-            raise ModelLoadError(f"{model_id}: config.json has num_labels={num_labels} but no id2label naming them")
-        return None
-    if (
-        not isinstance(id2label, dict)
-        or not all(str(k).isdigit() for k in id2label)
-        or not all(isinstance(v, str) and v for v in id2label.values())
-    ):
-        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{num_labels - 1} to names")
-    ids = {int(k) for k in id2label}
-    if ids != set(range(len(id2label))):
-        raise ModelLoadError(f"{model_id}: config.json id2label must map ids 0..{len(id2label) - 1} to names")
-    if len(id2label) != num_labels:
-        raise ModelLoadError(
-            f"{model_id}: config.json id2label names {len(id2label)} labels but num_labels is {num_labels}"
-        )
-    names = {int(k): v for k, v in id2label.items()}
-    if len(set(names.values())) != len(names):
-        raise ModelLoadError(f"{model_id}: config.json id2label names one label twice")
-    if label2id is not None and (
-        not isinstance(label2id, dict) or {str(k): v for k, v in label2id.items()} != {v: k for k, v in names.items()}
-    ):
-        raise ModelLoadError(f"{model_id}: config.json label2id is not the inverse of id2label")
-    return names
-
-
-def looks_like_path(model_id: str) -> bool:
-    """True for things a user means as a folder (./runs/x, /tmp/x, a/b/c), not a Hub id (owner/name)."""
-    return model_id.startswith((".", "/", "~")) or model_id.count("/") != 1 or (os.sep != "/" and os.sep in model_id)
-
-
-def replace_folder(staging: Path, target: Path) -> None:
-    """Swap a fully written `staging` folder into `target` by renames, keeping no half state."""
-    backup = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, backup)
-    try:
-        os.replace(staging, target)
-    except BaseException:  # put the previous folder back rather than leave none
-        if backup.exists():
-            os.replace(backup, target)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
-    """Name the first tensor that is missing, extra, misshapen or not finite (safetensors has no checksum)."""
-    for name, tensor in expected.items():
-        if name not in state:
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} lacks the tensor {name}")
-        if name.startswith("classifier.") and state[name].shape[:1] != tensor.shape[:1]:
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} has {state[name].shape[0]} output rows ({name}) but config.json's "
-                f"id2label names {tensor.shape[0]} labels: they do not belong together"
-            )
-        if tuple(state[name].shape) != tuple(tensor.shape):
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} has {name} of shape {tuple(state[name].shape)} but config.json "
-                f"implies {tuple(tensor.shape)}"
-            )
-        if state[name].is_floating_point() and not bool(torch.isfinite(state[name]).all()):
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds NaN or infinite values in {name} (corrupt)")
-    extra = sorted(set(state) - set(expected))
-    if extra:
-        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds unexpected tensors ({', '.join(extra[:3])})")
-
-
-def _check_local_folder(folder: Path) -> None:
-    names = {p.name for p in folder.iterdir()}
-    if WEIGHTS_NAME not in names:
-        pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
-        if pickles:
-            raise ModelLoadError(
-                f"{folder}: holds {pickles[0]} (a pickle) but no {WEIGHTS_NAME}; "
-                "pickles can run code and are never loaded"
-            )
-        raise ModelLoadError(f"{folder}: {WEIGHTS_NAME} is missing")
-    if CONFIG_NAME not in names:
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
-    if TOKENIZER_NAME not in names:
-        raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
-    try:  # checked here because the Hub mixin reads config.json before our validation runs
-        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is not valid JSON ({first_line(exc)})") from None
-    if not isinstance(config, dict):
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
-
-
-def _read_training_summary(fetch: Any) -> dict[str, Any] | None:
-    """metrics.json as a dict, or None when the model has none (it is optional) or it is unreadable."""
-    try:
-        summary = json.loads(Path(fetch(METRICS_NAME)).read_text(encoding="utf-8"))
-    except Exception:  # absent locally or on the Hub, offline, or not JSON: the model still works
-        return None
-    return summary if isinstance(summary, dict) else None
-
-
-def default_model_dir() -> Path:
-    """The folder of the model that ships inside the package."""
-    return Path(__file__).parent / "pretrained"
 
 
 def load_default(**kwargs: Any) -> EmotionBiLSTM:

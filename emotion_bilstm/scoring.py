@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from .model import pad_batch
+from .batching import pad_batch
 
 
 def reference_logits(model: Any, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:

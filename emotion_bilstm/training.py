@@ -24,11 +24,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .averaging import WeightAverage
+from .batching import pad_batch
 from .cleaning import drop_conflicting, drop_shared_texts, with_validation
 from .data import is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
+from .files import replace_folder, temporary_name, write_text_atomic
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
-from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM, pad_batch
+from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
 from .settings import TrainConfig
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
 
@@ -502,19 +504,6 @@ def evaluate_loader(
     return {**metrics, "thresholds": thresholds}
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never a half-written file."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with writing(path):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text if text.endswith("\n") else text + "\n")
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-
-
 def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) -> None:
     """accelerate state (model, optimizer, scheduler, RNG) first, then the JSON that points at it.
 
@@ -522,7 +511,7 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     previous checkpoint whole.
     """
     # One name for every process: each writes its own random_states_<rank>.pkl into the same folder.
-    staging = checkpoint_dir / "state.tmp"
+    staging = temporary_name(checkpoint_dir / "state", shared=True)
     if accelerator.is_main_process:
         shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
     accelerator.wait_for_everyone()
@@ -535,8 +524,6 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
             raise
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        from .model import replace_folder
-
         with writing(checkpoint_dir):
             replace_folder(staging, checkpoint_dir / "state")
         state.write(checkpoint_dir / "train_state.json")

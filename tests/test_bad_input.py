@@ -567,12 +567,12 @@ def test_train_checkpoint_on_a_full_disk(tmp_path: Path, monkeypatch) -> None:
     line = one_error_line(result.stderr)
     checkpoints = tmp_path / "model.checkpoints"
     assert str(checkpoints) in line and ENOSPC_TEXT in line, line
-    assert not (checkpoints / "state.tmp").exists() and not (checkpoints / "state").exists()
+    assert not (checkpoints / ".state.tmp").exists() and not (checkpoints / "state").exists()
 
 
 def test_write_text_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
     from emotion_bilstm.errors import OutputError
-    from emotion_bilstm.training import write_text_atomic
+    from emotion_bilstm.files import write_text_atomic
 
     target = tmp_path / "train_state.json"
     target.write_text(PREVIOUS)

@@ -95,7 +95,7 @@ def test_two_process_training_gathers_every_example_once(tmp_path: Path) -> None
         "random_states_0.pkl",
         "random_states_1.pkl",
     }
-    assert not list((tmp_path / "model.checkpoints").glob("state.tmp*"))
+    assert not list((tmp_path / "model.checkpoints").glob(".state.tmp*"))
 
     model = EmotionBiLSTM.from_pretrained(output)
     predictions = model.predict(["i feel so terrified and anxious", "i am thrilled and delighted"])

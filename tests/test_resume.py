@@ -123,7 +123,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
 
     # what the kill left is a complete model folder (the best so far), never a half-written one
     EmotionBiLSTM.from_pretrained(killed_output).predict(["i feel terrified"])
-    assert not list(checkpoints.glob("state.tmp*")) or (checkpoints / "state").is_dir()
+    assert not list(checkpoints.glob(".state.tmp*")) or (checkpoints / "state").is_dir()
 
     resumed = start(launched, resume_data, killed_output, *extra, "--resume")
     finish(resumed)
