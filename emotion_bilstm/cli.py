@@ -459,14 +459,14 @@ def explain(
     [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
     [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
     """
-    from .explain import render_explanation
+    from .render import explanation
 
     results = load_model(model).explain(texts, top_k=top_k)
     for result in results:
         if as_json:
             print(json.dumps(result, ensure_ascii=False))
         else:
-            render_explanation(result, out, top_k)
+            explanation(result, out, top_k)
 
 
 @app.command()

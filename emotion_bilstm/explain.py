@@ -190,45 +190,6 @@ def _word_at(words: list[dict[str, Any]], offset: int) -> int | None:
     return None
 
 
-def render_explanation(result: dict[str, Any], console: Any, top_k: int = 5) -> None:
-    """The text with each word coloured by its contribution (green supports, red argues against), then the top words."""
-    from rich.table import Table
-    from rich.text import Text
-
-    scored = [abs(w["score"]) for w in result["words"] if w["score"] is not None]
-    largest = max(scored, default=0.0) or 1.0
-    line = Text()
-    cursor = 0
-    for word in result["words"]:
-        line.append(result["text"][cursor : word["start"]])
-        line.append(word["word"], style=_style(word["score"], largest))
-        cursor = word["end"]
-    line.append(result["text"][cursor:])
-    console.print(Text.assemble((result["label"], "bold"), f" {result['score']:.3f}  ", line))
-    ranked = sorted((w for w in result["words"] if w["score"] is not None), key=lambda w: -abs(w["score"]))[:top_k]
-    if not ranked:
-        console.print("  [dim](no word the model reads: it sees a single unknown token)[/dim]")
-        return
-    table = Table(show_header=True, box=None, padding=(0, 2))
-    table.add_column("word")
-    # contribution = how much p(label) falls when the word is left out
-    table.add_column(f"contribution to p({result['label']})", justify="right")
-    for word in ranked:
-        colour = "green" if word["score"] > 0 else "red"
-        table.add_row(Text(word["word"]), Text(f"{word['score']:+.3f}", style=colour))
-    console.print(table)
-
-
-def _style(score: float | None, largest: float) -> str:
-    if score is None:
-        return "dim"  # not read by the model: a URL, @mention, punctuation, or past max_length
-    strength = abs(score) / largest
-    colour = "green" if score > 0 else "red"
-    if strength > 0.5:
-        return f"bold {colour}"
-    return colour if strength > 0.1 else ""
-
-
 def _multi(model: Any) -> bool:
     """A multi-label model's probabilities are a sigmoid per label: occlusion explains its best label's."""
     return bool(getattr(model, "multi_label", False))

@@ -1,8 +1,8 @@
 """The CLI's reports as rich tables: predictions, evaluation figures, uploads, dataset checks.
 
 The library returns plain data (the same dicts `--json` prints); the tables a person reads are
-drawn here, in one place, from that data. (`explain`'s coloured words and `classify`'s table are
-still drawn beside their code, in explain.py and inference.py.)
+drawn here, in one place, from that data. (`classify --format table` is an output format of its
+own, streamed in blocks by inference.ResultWriter.)
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 
 def predictions_table(texts: list[str], results: list[dict[str, Any]], console: Console) -> None:
@@ -153,3 +154,39 @@ def _dup_cell(found: dict[str, Any]) -> str:
 
 def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def explanation(result: dict[str, Any], console: Console, top_k: int = 5) -> None:
+    """The text with each word coloured by its contribution (green supports, red argues against), then the top words."""
+    scored = [abs(w["score"]) for w in result["words"] if w["score"] is not None]
+    largest = max(scored, default=0.0) or 1.0
+    line = Text()
+    cursor = 0
+    for word in result["words"]:
+        line.append(result["text"][cursor : word["start"]])
+        line.append(word["word"], style=_style(word["score"], largest))
+        cursor = word["end"]
+    line.append(result["text"][cursor:])
+    console.print(Text.assemble((result["label"], "bold"), f" {result['score']:.3f}  ", line))
+    ranked = sorted((w for w in result["words"] if w["score"] is not None), key=lambda w: -abs(w["score"]))[:top_k]
+    if not ranked:
+        console.print("  [dim](no word the model reads: it sees a single unknown token)[/dim]")
+        return
+    table = Table(show_header=True, box=None, padding=(0, 2))
+    table.add_column("word")
+    # contribution = how much p(label) falls when the word is left out
+    table.add_column(f"contribution to p({result['label']})", justify="right")
+    for word in ranked:
+        colour = "green" if word["score"] > 0 else "red"
+        table.add_row(Text(word["word"]), Text(f"{word['score']:+.3f}", style=colour))
+    console.print(table)
+
+
+def _style(score: float | None, largest: float) -> str:
+    if score is None:
+        return "dim"  # not read by the model: a URL, @mention, punctuation, or past max_length
+    strength = abs(score) / largest
+    colour = "green" if score > 0 else "red"
+    if strength > 0.5:
+        return f"bold {colour}"
+    return colour if strength > 0.1 else ""

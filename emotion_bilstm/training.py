@@ -31,8 +31,11 @@ from .errors import EmotionBiLSTMError, writing
 from .files import replace_folder, temporary_name, write_text_atomic
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
 from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
+from .model_folder import WEIGHTS_NAME
 from .settings import TrainConfig
 from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
+
+STATE_NAME = "train_state.json"  # in the checkpoint folder, beside accelerate's `state/`
 
 
 @dataclass
@@ -205,7 +208,7 @@ def state_to_resume(config: TrainConfig) -> TrainState | None:
     if not config.resume:
         return None
     checkpoint_dir = config.checkpoint_path()
-    state_file = checkpoint_dir / "train_state.json"
+    state_file = checkpoint_dir / STATE_NAME
     if not state_file.exists():
         raise EmotionBiLSTMError(f"{checkpoint_dir}: no checkpoint to resume from (run without --resume)")
     resumed = TrainState.read(state_file)
@@ -526,7 +529,7 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     if accelerator.is_main_process:
         with writing(checkpoint_dir):
             replace_folder(staging, checkpoint_dir / "state")
-        state.write(checkpoint_dir / "train_state.json")
+        state.write(checkpoint_dir / STATE_NAME)
     accelerator.wait_for_everyone()
 
 
@@ -556,7 +559,7 @@ def _check_same_settings(config: TrainConfig, saved: dict[str, Any]) -> None:
 def _load_best_weights(output_dir: str) -> dict[str, torch.Tensor] | None:
     from safetensors.torch import load_file
 
-    weights = Path(output_dir) / "model.safetensors"
+    weights = Path(output_dir) / WEIGHTS_NAME
     return load_file(str(weights)) if weights.exists() else None
 
 
