@@ -172,6 +172,7 @@ def evaluation_sets(val_texts: list[str], val_labels: list[str], raw_texts: list
 
 def main() -> None:
     args = parse_args()
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # a log, not a terminal: no bars
     import torch
 
     torch.set_num_threads(args.threads)
