@@ -99,8 +99,7 @@ def report(rows: list[dict]) -> dict:
     recipe_overrides = {"neutral_limit": EVERYDAY_SETTINGS["neutral_limit"]}
 
     def is_recipe(r: dict) -> bool:
-        extras = r["supplement"] or r.get("emoji_tokens_only") or r.get("goemotions_copies", 1) != 1
-        return r["overrides"] == recipe_overrides and not extras
+        return r["overrides"] == recipe_overrides and not r["supplement"] and not r.get("emoji_tokens_only")
 
     recipe = {r["seed"]: r for r in rows if is_recipe(r)}
     if not recipe:
@@ -122,8 +121,6 @@ def report(rows: list[dict]) -> dict:
     lever("+ the written supplement (data/everyday/train.tsv, 486 texts)", supplement)
     tokens_only = {r["seed"]: flat(r[point]) for r in rows if r.get("emoji_tokens_only")}
     lever("emoji as tokens only (no emoji-to-word rules)", tokens_only)
-    doubled = {r["seed"]: flat(r[point]) for r in rows if r.get("goemotions_copies") == 2 and not r["supplement"]}
-    lever("GoEmotions added twice (twice its weight against dair-ai)", doubled)
     return {
         "settings": EVERYDAY_SETTINGS,
         "seeds": sorted(recipe),
@@ -143,12 +140,6 @@ def main() -> None:
         "--emoji-tokens-only",
         action="store_true",
         help="no emoji-to-word rules: every emoji a token (issue 13's item 3)",
-    )
-    parser.add_argument(
-        "--goemotions-copies",
-        type=int,
-        default=1,
-        help="add GoEmotions this many times: its weight against dair-ai's 16,000 texts (issue 13's item 5)",
     )
     parser.add_argument(
         "--set", nargs="*", default=[], metavar="NAME=VALUE", help="TrainConfig settings; lists comma-separated"
@@ -179,11 +170,8 @@ def main() -> None:
     except EmotionBiLSTMError as exc:
         parser.error(str(exc))
     settings = {**BASE_SETTINGS, **overrides}
-    settings["add_data"] = [args.goemotions] * args.goemotions_copies + (
-        [str(EVERYDAY_TRAIN)] if args.supplement else []
-    )
+    settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
     flags = (["supplement"] if args.supplement else []) + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
-    flags += [f"goemotions-x{args.goemotions_copies}"] if args.goemotions_copies != 1 else []
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
     name = f"{name or 'recipe'}-seed{args.seed}"
     output = Path(args.score_model or Path(args.work_dir) / name)
@@ -211,7 +199,6 @@ def main() -> None:
         "overrides": overrides,
         "supplement": args.supplement,
         "emoji_tokens_only": args.emoji_tokens_only,
-        "goemotions_copies": args.goemotions_copies,
         "seconds": round(time.perf_counter() - started),
         **figures,
     }
