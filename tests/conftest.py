@@ -109,6 +109,19 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output
 
 
+def train_small_through_cli(data: Path, output: Path, *extra: str):
+    """`emo-cli train` as a user runs it, on CPU with a 16-unit model; the run must succeed. Returns the result."""
+    from typer.testing import CliRunner
+
+    from emotion_bilstm.cli import app
+
+    args = ["train", "--data", str(data), "--output-dir", str(output), "--cpu", "--no-progress"]
+    args += ["--batch-size", "16", "--lr", "0.02", "--embedding-dim", "16", "--hidden-size", "16", *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
 def small_config(data: Path, output: Path, **changes: object):
     """A `TrainConfig` small enough to train on the synthetic fixtures in a second or two, on CPU."""
     from emotion_bilstm.training import TrainConfig

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import small_config, synthetic_examples, write_semicolon_file
+from conftest import small_config, synthetic_examples, train_small_through_cli, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.calibration import scaled_thresholds
@@ -93,11 +93,7 @@ def comment_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def multi_model(comment_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 5-label multi-label model trained through the CLI; ids get their names from --labels."""
     output = tmp_path_factory.mktemp("multi") / "comments"
-    args = ["train", "--data", str(comment_data), "--output-dir", str(output), "--cpu", "--no-progress"]
-    args += ["--labels", ",".join(NAMES), "--epochs", "12", "--batch-size", "16", "--lr", "0.02"]
-    args += ["--embedding-dim", "16", "--hidden-size", "16"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, (result.output, result.exception)
+    result = train_small_through_cli(comment_data, output, "--labels", ",".join(NAMES), "--epochs", "12")
     assert "5 labels (multi-label)" in result.stderr and "micro-F1" in result.stderr
     return output
 

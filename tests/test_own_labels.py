@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import small_config, synthetic_examples, write_semicolon_file
+from conftest import small_config, synthetic_examples, train_small_through_cli, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -60,11 +60,7 @@ def ticket_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ticket_model(ticket_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-label model trained through the CLI, as a user would."""
     output = tmp_path_factory.mktemp("ticket-model") / "tickets"
-    args = ["train", "--data", str(ticket_data), "--output-dir", str(output), "--cpu", "--no-progress"]
-    args += ["--epochs", "15", "--patience", "15", "--batch-size", "16", "--lr", "0.02"]
-    args += ["--embedding-dim", "16", "--hidden-size", "16"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, (result.output, result.exception)
+    result = train_small_through_cli(ticket_data, output, "--epochs", "15", "--patience", "15")
     assert "3 labels: angry, happy, worried" in result.stderr
     return output
 
