@@ -74,6 +74,7 @@ class WordLookup:
         takes_raw = in_raw_alphabet if self.raw else lambda text: False
         encoded: list[list[int] | None] = []
         raw_rows: list[int] = []
+        raw_texts: list[str] = []  # clipped, as the loop saw them
         slow_rows: list[int] = []
         for i, text in enumerate(texts):
             text = text[:limit]
@@ -82,9 +83,13 @@ class WordLookup:
                 encoded.append(ids[:max_length] or [UNK_ID])
                 continue
             encoded.append(None)
-            (raw_rows if takes_raw(text) else slow_rows).append(i)
+            if takes_raw(text):
+                raw_rows.append(i)
+                raw_texts.append(text)
+            else:
+                slow_rows.append(i)
         if raw_rows:
-            for i, normalized in zip(raw_rows, normalize_raw([texts[i][:limit] for i in raw_rows]), strict=True):
+            for i, normalized in zip(raw_rows, normalize_raw(raw_texts), strict=True):
                 if not normalized.isascii():  # what is left beyond ASCII is symbols: each a token of its own
                     normalized = NON_ASCII.sub(r" \g<0> ", normalized)
                 words = normalized.split()

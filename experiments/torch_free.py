@@ -42,7 +42,6 @@ def numpy_classify(model_dir: Path, texts: list[str]):
     probabilities = []
     for encoding in encodings:
         ids = np.array(encoding.ids or [1])
-        embedded = weights["embedding.weight"][ids]
         outputs = []
         for suffix, order in (("_l0", ids), ("_l0_reverse", ids[::-1])):
             x = weights["embedding.weight"][order] @ weights["lstm.weight_ih" + suffix].T
@@ -57,7 +56,6 @@ def numpy_classify(model_dir: Path, texts: list[str]):
                 h = sigmoid(o) * np.tanh(c)
                 states.append(h)
             outputs.append(np.max(states, axis=0))
-        del embedded
         logits = weights["classifier.weight"] @ np.concatenate(outputs) + weights["classifier.bias"]
         scaled = logits / config["temperature"]
         exp = np.exp(scaled - scaled.max())
