@@ -256,16 +256,7 @@ def classify(
     stats = classify_file(
         loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress, threshold=threshold
     )
-    notes = []
-    if stats.invalid_utf8:
-        notes.append(f"{stats.invalid_utf8} line(s) had invalid UTF-8, replaced with U+FFFD")
-    if stats.truncated:
-        notes.append(f"{stats.truncated} over-long line(s) cut to their first {64} KiB")
-    if stats.no_words:
-        notes.append(f"{stats.no_words} line(s) hold no word the model reads: label null, reason given")
-    if min_score is not None:
-        notes.append(f"{stats.uncertain} of {stats.lines} line(s) scored below {min_score} (uncertain)")
-    for note in notes:
+    for note in stats.notes(min_score):
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
         err.print(f"wrote {stats.lines} line(s) to {escape(str(output))}")

@@ -39,6 +39,19 @@ class ClassifyStats:
     truncated: int = 0
     uncertain: int = 0
 
+    def notes(self, min_score: float | None = None) -> list[str]:
+        """What a user should know about the run, one line each (lines changed, left unlabelled, uncertain)."""
+        notes = []
+        if self.invalid_utf8:
+            notes.append(f"{self.invalid_utf8} line(s) had invalid UTF-8, replaced with U+FFFD")
+        if self.truncated:
+            notes.append(f"{self.truncated} over-long line(s) cut to their first {MAX_LINE_BYTES // 1024} KiB")
+        if self.no_words:
+            notes.append(f"{self.no_words} line(s) hold no word the model reads: label null, reason given")
+        if min_score is not None:
+            notes.append(f"{self.uncertain} of {self.lines} line(s) scored below {min_score} (uncertain)")
+        return notes
+
 
 def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
     """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
