@@ -40,6 +40,7 @@ FORMATS: dict[str, str] = {
 }
 TEXT_COLUMNS = ("text", "sentence", "content", "tweet")
 LABEL_COLUMNS = ("label", "labels", "emotion")
+SOURCE_COLUMN = "source"  # which source a row came from, when --add-data adds any
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
@@ -54,6 +55,7 @@ def load_splits(
     add: Sequence[str | os.PathLike] = (),
     neutral_limit: int | None = None,
     multi_label: bool = False,
+    keep_partly_mapped: bool = False,
 ) -> DatasetDict:
     """Load `data` into train / validation (/ test) splits that share one label set.
 
@@ -67,7 +69,9 @@ def load_splits(
     `add` names more sources, read the same way, whose splits are appended to `data`'s (the label
     set is then read from all their train splits). An added GoEmotions source (the release's folder,
     or its Hub id) is mapped onto the default labels (`goemotions.py`), keeping at most
-    `neutral_limit` of its neutral training comments; as `data` itself it is read as it is.
+    `neutral_limit` of its neutral training comments (and, with `keep_partly_mapped`, the comments
+    that also carry unmapped labels); as `data` itself it is read as it is. With added sources every
+    split gets a `source` column: 0 for rows of `data`, k for rows of the k-th added source.
 
     Multi-label data (several labels per text) is read when `multi_label` is set (`a|b` labels in
     csv/tsv/txt) or when the train split's labels are lists (JSON lines, Parquet, a Hub dataset's
@@ -75,7 +79,9 @@ def load_splits(
     """
     from datasets import DatasetDict
 
-    sources = [read_source(data, config)] + [read_source(extra, config, True, neutral_limit, seed) for extra in add]
+    sources = [read_source(data, config)] + [
+        read_source(extra, config, True, neutral_limit, seed, keep_partly_mapped) for extra in add
+    ]
     multi = multi_label or any(raw["train"].holds_lists() for raw in sources)
     if labels is not None:
         label_set = LabelSet.fixed(labels, multi)
@@ -83,13 +89,19 @@ def load_splits(
         label_set = LabelSet.from_raw((label for raw in sources for label in raw["train"].named_labels()), multi)
     else:
         label_set = sources[0]["train"].label_set(multi)
-    splits = {"train": _concatenate([raw["train"].to_dataset(label_set) for raw in sources])}
+    splits = {
+        "train": _concatenate([_tagged(raw["train"].to_dataset(label_set), k, add) for k, raw in enumerate(sources)])
+    }
     seen = used_ids(splits["train"])
     if len(seen) < 2:  # before the other splits: their labels are all "unseen" then, which hides the cause
         raise DataError(f"{data}: the train split has only one class; a classifier needs at least two")
     seen = seen if check_unseen else None
     for name in ("validation", "test"):
-        parts = [raw[name].to_dataset(label_set, seen_in_train=seen) for raw in sources if name in raw]
+        parts = [
+            _tagged(raw[name].to_dataset(label_set, seen_in_train=seen), k, add)
+            for k, raw in enumerate(sources)
+            if name in raw
+        ]
         if parts:
             splits[name] = _concatenate(parts)
 
@@ -119,6 +131,7 @@ def read_source(
     mapped: bool = False,
     neutral_limit: int | None = None,
     seed: int = 42,
+    keep_partly_mapped: bool = False,
 ) -> dict[str, RawSplit]:
     """The splits of one source, as read: a folder, one file, or a Hub dataset id.
 
@@ -133,7 +146,9 @@ def read_source(
     if is_goemotions and mapped:
         return {
             name: RawSplit(Path(f"{data}:{name}"), [text for text, _ in rows], [label for _, label in rows], "row", 1)
-            for name, rows in goemotions.mapped_splits(data, neutral_limit, seed).items()
+            for name, rows in goemotions.mapped_splits(
+                data, neutral_limit, seed, keep_partly_mapped=keep_partly_mapped
+            ).items()
         }
     if is_goemotions and path.is_dir():  # ids into labels.txt's names, as the Hub's ClassLabel: the same ids both ways
         names = list(goemotions.LABELS)
@@ -155,6 +170,11 @@ def read_source(
     if _HUB_ID.match(str(data)) and not str(data).startswith((".", "/")):
         return load_hub(str(data), config)
     raise DataError(f"{data}: no such file or folder (and not a Hub dataset id like {HUB_DATASET})")
+
+
+def _tagged(dataset: Dataset, source: int, add: Sequence[object]) -> Dataset:
+    """With added sources, each row's `source`: 0 for `data`, k for the k-th added one (--added-data-weight)."""
+    return dataset.add_column(SOURCE_COLUMN, [source] * len(dataset)) if add else dataset
 
 
 def _concatenate(parts: list[Dataset]) -> Dataset:

@@ -207,6 +207,20 @@ class TrainConfig:
         help="Several labels per text, written a|b in csv/tsv/txt (list-valued labels in jsonl, Parquet or a "
         "Hub dataset are multi-label without it): a sigmoid per label, thresholds tuned on validation.",
     )
+    keep_partly_mapped: bool = setting(
+        False,
+        panel=DATA,
+        help="Keep GoEmotions comments that also carry labels outside the mapping, ignoring those labels "
+        "('admiration, joy' is joy). Default: only comments whose every label maps.",
+    )
+    added_data_weight: float = setting(
+        1.0,
+        low=0.1,
+        high=10.0,
+        panel=DATA,
+        help="How often each --add-data row is drawn an epoch against once for --data's rows: 2 twice, "
+        "0.5 a seeded half of them (a new half each epoch).",
+    )
 
     def __post_init__(self) -> None:
         """Refuse a bad choice or an out-of-range number before any data is read.

@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -26,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from .averaging import WeightAverage
 from .batching import pad_batch
 from .cleaning import drop_conflicting, drop_shared_texts, with_validation
-from .data import is_multi_label, label_names, load_splits
+from .data import SOURCE_COLUMN, is_multi_label, label_names, load_splits
 from .errors import EmotionBiLSTMError, writing
 from .files import replace_folder, temporary_name, write_text_atomic
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
@@ -81,21 +82,48 @@ class LengthBucketSampler:
 
     Shuffles within buckets of 50 batches, then shuffles the batches; the order depends only on
     `seed` and the epoch (set with `set_epoch`), so a resumed run sees the same batches.
+    `weights` (one a row) says how often each row is drawn an epoch: 2 twice, 0.5 for a seeded half
+    of the rows of that weight (drawn anew each epoch), so an epoch always has the same length.
     """
 
-    def __init__(self, lengths: list[int], batch_size: int, seed: int, bucket_batches: int = 50) -> None:
+    def __init__(
+        self,
+        lengths: list[int],
+        batch_size: int,
+        seed: int,
+        bucket_batches: int = 50,
+        weights: list[float] | None = None,
+    ) -> None:
         self.lengths, self.batch_size, self.seed, self.bucket_batches = lengths, batch_size, seed, bucket_batches
+        self.weights = weights
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return math.ceil(len(self.lengths) / self.batch_size)
+        return math.ceil(self._epoch_rows() / self.batch_size)
+
+    def _epoch_rows(self) -> int:
+        if self.weights is None:
+            return len(self.lengths)
+        return sum(int(w) * n + round((w % 1) * n) for w, n in Counter(self.weights).items())
+
+    def _drawn(self, rng: random.Random) -> list[int]:
+        """Each row index as often as its weight says (a seeded share of the rows for a fraction)."""
+        if self.weights is None:
+            return list(range(len(self.lengths)))
+        rows_of: dict[float, list[int]] = defaultdict(list)
+        for index, weight in enumerate(self.weights):
+            rows_of[weight].append(index)
+        drawn: list[int] = []
+        for weight, rows in sorted(rows_of.items()):
+            drawn += rows * int(weight) + rng.sample(rows, round((weight % 1) * len(rows)))
+        return drawn
 
     def __iter__(self) -> Iterator[list[int]]:
         rng = random.Random(self.seed * 1000 + self.epoch)
-        indices = list(range(len(self.lengths)))
+        indices = self._drawn(rng)
         rng.shuffle(indices)
         bucket = self.batch_size * self.bucket_batches
         batches: list[list[int]] = []
@@ -173,6 +201,8 @@ def train(
 
     if config.extra_vocab and not config.pretrained_vectors:
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
+    if config.added_data_weight != 1 and not config.add_data:
+        raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
     resumed = state_to_resume(config)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
     say = _main_process_log(accelerator, log)
@@ -228,6 +258,7 @@ def load_training_data(config: TrainConfig, accelerator: Any, say: Callable[[str
             labels=config.labels,
             add=config.add_data,
             neutral_limit=config.neutral_limit,
+            keep_partly_mapped=config.keep_partly_mapped,
             multi_label=config.multi_label,
         )
     names = label_names(splits["train"])
@@ -276,10 +307,20 @@ def get_dataloaders(config: TrainConfig, data: TrainingData, tokenizer: Any) -> 
     # validation sorted by length: cheap batches; the order does not change any metric
     validation = data.splits["validation"]
     val_split = validation.select(sorted(range(len(validation)), key=lambda i: len(validation[i]["text"])))
-    sampler = LengthBucketSampler([len(ids) for ids in train_set.ids], config.batch_size, config.seed)
+    sampler = LengthBucketSampler(
+        [len(ids) for ids in train_set.ids], config.batch_size, config.seed, weights=_source_weights(config, data)
+    )
     train_loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate)
     val_loader = DataLoader(data.encoded(tokenizer, val_split), batch_size=256, shuffle=False, collate_fn=collate)
     return train_loader, val_loader
+
+
+def _source_weights(config: TrainConfig, data: TrainingData) -> list[float] | None:
+    """Each training row's draws an epoch: 1 for --data's rows, --added-data-weight for --add-data's."""
+    train_split = data.splits["train"]
+    if config.added_data_weight == 1 or SOURCE_COLUMN not in train_split.column_names:
+        return None
+    return [1.0 if source == 0 else config.added_data_weight for source in train_split[SOURCE_COLUMN]]
 
 
 def build_model(

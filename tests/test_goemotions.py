@@ -129,10 +129,11 @@ def test_training_with_goemotions_added_gives_a_seven_label_model(tiny_dataset: 
 
     go = write_release(tmp_path / "go", ROWS * 4)
     output = tmp_path / "model"
-    summary = train(small_config(tiny_dataset, output, add_data=[str(go)], epochs=1), show_progress=False)
+    settings = {"add_data": [str(go)], "added_data_weight": 2.0, "keep_partly_mapped": True}
+    summary = train(small_config(tiny_dataset, output, epochs=1, **settings), show_progress=False)
     config = json.loads((output / "config.json").read_text())
     assert config["num_labels"] == 7 and config["id2label"]["6"] == "neutral"
-    assert summary["train_config"]["add_data"] == [str(go)]
+    assert {key: summary["train_config"][key] for key in settings} == settings
 
 
 def test_goemotions_folder_as_the_data_is_read_as_it_is(tmp_path: Path) -> None:
@@ -160,3 +161,55 @@ def test_neutral_recall_shifts_the_neutral_logit_to_the_asked_share(tiny_dataset
     model = EmotionBiLSTM.from_pretrained(output)  # the shift is in the saved weights
     labels = [p["label"] for p in model.predict([text for text, _, _ in neutral[:3]])]
     assert labels.count("neutral") == 1, labels  # the top third of 3 margins: one text
+
+
+def test_keep_partly_mapped_ignores_unmapped_labels_but_not_beside_neutral() -> None:
+    comments = [
+        ("you are amazing, so happy for you", ("admiration", "joy")),  # joy, once admiration is ignored
+        ("thanks, great point", ("gratitude", "approval")),  # nothing maps: still left out
+        ("that was scary and sad", ("fear", "sadness")),  # two of our emotions: still left out
+        ("not sure, maybe", ("confusion", "neutral")),  # neutral beside another label: still left out
+        ("ok see you at 5", ("neutral",)),
+    ]
+    assert goemotions.map_comments(comments, goemotions.DEFAULT_MAPPING) == [("ok see you at 5", "neutral")]
+    assert goemotions.map_comments(comments, goemotions.DEFAULT_MAPPING, keep_partly_mapped=True) == [
+        ("you are amazing, so happy for you", "joy"),
+        ("ok see you at 5", "neutral"),
+    ]
+
+
+def test_added_rows_carry_their_source_and_are_drawn_by_their_weight(tiny_dataset: Path, tmp_path: Path) -> None:
+    from collections import Counter
+
+    from emotion_bilstm.data import SOURCE_COLUMN, load_splits
+    from emotion_bilstm.training import LengthBucketSampler
+
+    go = write_release(tmp_path / "go")
+    splits = load_splits(tiny_dataset, add=[go])
+    sources = splits["train"][SOURCE_COLUMN]
+    assert Counter(sources) == {0: 600, 1: 4} and sources[-1] == 1  # the four comments the mapping keeps
+    assert set(splits["validation"][SOURCE_COLUMN]) == {0, 1}
+    assert SOURCE_COLUMN not in load_splits(tiny_dataset).column_names["train"]  # one source: no column
+
+    weights = [1.0] * 6 + [2.0] * 2 + [0.5] * 4
+    sampler = LengthBucketSampler([5] * 12, batch_size=4, seed=3, weights=weights)
+    epochs = []
+    for epoch in (1, 2):
+        sampler.set_epoch(epoch)
+        drawn = Counter(i for batch in sampler for i in batch)
+        assert sum(drawn.values()) == 6 + 4 + 2 and len(list(sampler)) == len(sampler) == 3
+        assert all(drawn[i] == 1 for i in range(6)) and drawn[6] == drawn[7] == 2
+        epochs.append(sorted(i for i in drawn if i >= 8))
+        assert len(epochs[-1]) == 2  # half of the four 0.5-weighted rows
+    sampler.set_epoch(1)
+    assert sorted(i for batch in sampler for i in batch if i >= 8) == epochs[0]  # same epoch, same draw
+
+
+def test_added_data_weight_needs_added_data(tiny_dataset: Path, tmp_path: Path) -> None:
+    from conftest import small_config
+
+    from emotion_bilstm.errors import EmotionBiLSTMError
+    from emotion_bilstm.training import train
+
+    with pytest.raises(EmotionBiLSTMError, match="--add-data"):
+        train(small_config(tiny_dataset, tmp_path / "m", added_data_weight=2.0), show_progress=False)
