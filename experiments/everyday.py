@@ -93,15 +93,25 @@ def mean_sd(values: list[float]) -> dict[str, float]:
     return {"mean": round(mean, 4), "sd": round(sd, 4)}
 
 
+def overrides_named(overrides: dict, against: dict) -> str:
+    """How `overrides` differ from the recipe's `against`, as a lever's name."""
+    changed = [f"{k}={v}" for k, v in sorted(overrides.items()) if against.get(k) != v]
+    dropped = [f"no {k}" for k in sorted(against) if k not in overrides]
+    return ", ".join(changed + dropped)
+
+
 def report(rows: list[dict]) -> dict:
     """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made."""
     point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
-    recipe_overrides = {"neutral_limit": EVERYDAY_SETTINGS["neutral_limit"]}
+    # everyday.py applies the neutral shift itself, at each operating point: it is not a training override
+    recipe_overrides = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
 
-    def is_recipe(r: dict) -> bool:
-        return r["overrides"] == recipe_overrides and not r["supplement"] and not r.get("emoji_tokens_only")
+    def flags(r: dict) -> list[str]:
+        return (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if r["supplement"] else []) + (
+            ["emoji as tokens only (no emoji-to-word rules)"] if r.get("emoji_tokens_only") else []
+        )
 
-    recipe = {r["seed"]: r for r in rows if is_recipe(r)}
+    recipe = {r["seed"]: r for r in rows if r["overrides"] == recipe_overrides and not flags(r)}
     if not recipe:
         sys.exit(f"no run of the recipe ({recipe_overrides}) in {RESULTS}")
     recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
@@ -117,10 +127,14 @@ def report(rows: list[dict]) -> dict:
     lever("no neutral shift (neutral's logit as trained)", {s: flat(r["unshifted"]) for s, r in recipe.items()})
     other_point = "neutral_recall_0.7"
     lever("neutral recall 0.7 instead of 0.6", {s: flat(r[other_point]) for s, r in recipe.items() if other_point in r})
-    supplement = {r["seed"]: flat(r[point]) for r in rows if r["overrides"] == recipe_overrides and r["supplement"]}
-    lever("+ the written supplement (data/everyday/train.tsv, 486 texts)", supplement)
-    tokens_only = {r["seed"]: flat(r[point]) for r in rows if r.get("emoji_tokens_only")}
-    lever("emoji as tokens only (no emoji-to-word rules)", tokens_only)
+    # every other setting screened, named by how it differs from the recipe, in the order first run
+    named: dict[str, dict[int, dict]] = {}
+    for r in rows:
+        name = "; ".join(filter(None, [overrides_named(r["overrides"], recipe_overrides), *flags(r)]))
+        if name and r is not recipe.get(r["seed"]):
+            named.setdefault(name, {})[r["seed"]] = flat(r[point])
+    for name, figures in named.items():
+        lever(name, figures)
     return {
         "settings": EVERYDAY_SETTINGS,
         "seeds": sorted(recipe),
