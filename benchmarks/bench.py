@@ -149,7 +149,12 @@ def training_rows(data: Path, goemotions: Path | None, recipe: dict[str, Any]) -
     if recipe.get("add_data") and goemotions is not None:
         from emotion_bilstm.goemotions import mapped_splits
 
-        rows = mapped_splits(goemotions, neutral_limit=recipe.get("neutral_limit"), seed=recipe.get("seed", 42))
+        rows = mapped_splits(
+            goemotions,
+            neutral_limit=recipe.get("neutral_limit"),
+            seed=recipe.get("seed", 42),
+            keep_partly_mapped=recipe.get("keep_partly_mapped", False),
+        )
         texts += [text for text, _ in rows["train"]]
         labels += [label for _, label in rows["train"]]
     return texts, labels
