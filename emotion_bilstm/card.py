@@ -282,6 +282,7 @@ def goemotions_context(train_config: dict[str, Any]) -> dict[str, Any]:
         "mapping": sorted(targets.items(), key=lambda item: list(DEFAULT_MAPPING.values()).index(item[0])),
         "left_out": [name for name in LABELS if name not in DEFAULT_MAPPING],
         "neutral_limit": train_config.get("neutral_limit"),
+        "keep_partly_mapped": bool(train_config.get("keep_partly_mapped")),
     }
 
 
