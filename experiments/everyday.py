@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import unicodedata
@@ -168,6 +169,8 @@ def main() -> None:
         "--report", action="store_true", help=f"summarise {RESULTS.name} into {EVERYDAY_SELECTION.name}"
     )
     args = parser.parse_args()
+    if not sys.stderr.isatty():  # a log: no `datasets` progress bars in it
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     if args.report:
         rows = [json.loads(line) for line in Path(args.out).read_text().splitlines() if line.strip()]
         rows = list({row["name"]: row for row in rows}.values())  # a run scored again replaces its earlier row
