@@ -113,10 +113,12 @@ def trained(config: TrainConfig, reuse: bool, log) -> dict:
     metrics = Path(config.output_dir) / "metrics.json"
     if reuse and metrics.is_file():
         summary = json.loads(metrics.read_text(encoding="utf-8"))
-        if same_recipe(summary.get("train_config") or {}, json.loads(json.dumps(asdict(config)))):
+        # a run stopped after saving but before its neutral shift has no label_recall yet: not finished
+        finished = config.neutral_recall is None or "label_recall" in summary
+        if finished and same_recipe(summary.get("train_config") or {}, json.loads(json.dumps(asdict(config)))):
             log(f"{config.output_dir}: trained with these settings already: reused (--reuse-trained)")
             return summary
-        log(f"{config.output_dir}: trained with other settings: training again")
+        log(f"{config.output_dir}: trained with other settings, or not finished: training again")
     return train(config, log=log)
 
 
