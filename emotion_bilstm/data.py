@@ -89,8 +89,9 @@ def load_splits(
         label_set = LabelSet.from_raw((label for raw in sources for label in raw["train"].named_labels()), multi)
     else:
         label_set = sources[0]["train"].label_set(multi)
+    tag = bool(add)
     splits = {
-        "train": _concatenate([_tagged(raw["train"].to_dataset(label_set), k, add) for k, raw in enumerate(sources)])
+        "train": _concatenate([_tagged(raw["train"].to_dataset(label_set), k, tag) for k, raw in enumerate(sources)])
     }
     seen = used_ids(splits["train"])
     if len(seen) < 2:  # before the other splits: their labels are all "unseen" then, which hides the cause
@@ -98,7 +99,7 @@ def load_splits(
     seen = seen if check_unseen else None
     for name in ("validation", "test"):
         parts = [
-            _tagged(raw[name].to_dataset(label_set, seen_in_train=seen), k, add)
+            _tagged(raw[name].to_dataset(label_set, seen_in_train=seen), k, tag)
             for k, raw in enumerate(sources)
             if name in raw
         ]
@@ -172,9 +173,9 @@ def read_source(
     raise DataError(f"{data}: no such file or folder (and not a Hub dataset id like {HUB_DATASET})")
 
 
-def _tagged(dataset: Dataset, source: int, add: Sequence[object]) -> Dataset:
-    """With added sources, each row's `source`: 0 for `data`, k for the k-th added one (--added-data-weight)."""
-    return dataset.add_column(SOURCE_COLUMN, [source] * len(dataset)) if add else dataset
+def _tagged(dataset: Dataset, source: int, tag: bool) -> Dataset:
+    """With `tag` (sources were added), each row's `source`: 0 for `data`, k for the k-th added one."""
+    return dataset.add_column(SOURCE_COLUMN, [source] * len(dataset)) if tag else dataset
 
 
 def _concatenate(parts: list[Dataset]) -> Dataset:
