@@ -33,6 +33,7 @@ import torch
 from emotion_bilstm.calibration import DIAGRAM_NAME, shift_label_logit
 from emotion_bilstm.goemotions import read as read_goemotions
 from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
+from emotion_bilstm.model_folder import read_training_summary
 from emotion_bilstm.robustness import (
     accuracy,
     label_rate,
@@ -110,11 +111,12 @@ def same_recipe(a: dict, b: dict) -> bool:
 
 def trained(config: TrainConfig, reuse: bool, log) -> dict:
     """Train `config`; with --reuse-trained, take the run already in its folder if it had these very settings."""
-    metrics = Path(config.output_dir) / "metrics.json"
-    if reuse and metrics.is_file():
-        summary = json.loads(metrics.read_text(encoding="utf-8"))
+    summary = read_training_summary(lambda name: str(Path(config.output_dir) / name)) if reuse else None
+    if summary is not None:
         # a run stopped after saving but before its neutral shift has no label_recall yet: not finished
-        finished = config.neutral_recall is None or "label_recall" in summary
+        # (a run on train + validation never gets one: it skips the shift, having no held-out data)
+        shifted = config.neutral_recall is not None and not config.train_on_validation
+        finished = "label_recall" in summary or not shifted
         if finished and same_recipe(summary.get("train_config") or {}, json.loads(json.dumps(asdict(config)))):
             log(f"{config.output_dir}: trained with these settings already: reused (--reuse-trained)")
             return summary
