@@ -283,6 +283,7 @@ def goemotions_context(train_config: dict[str, Any]) -> dict[str, Any]:
         "left_out": [name for name in LABELS if name not in DEFAULT_MAPPING],
         "neutral_limit": train_config.get("neutral_limit"),
         "keep_partly_mapped": bool(train_config.get("keep_partly_mapped")),
+        "auxiliary_weight": train_config.get("goemotions_auxiliary_weight") or 0,
     }
 
 

@@ -134,6 +134,24 @@ def mapped_splits(
     return splits
 
 
+def label_vectors(source: str | os.PathLike, split_names: Iterable[str] = ("train",)) -> list[tuple[str, list[float]]]:
+    """Every comment of the named splits with a 0/1 per GoEmotions label (`LABELS` order), none left out.
+
+    The targets of `--goemotions-auxiliary-weight`: the whole of the real text, where the mapping
+    keeps about a third of it.
+    """
+    splits = read(source)
+    index = {name: i for i, name in enumerate(LABELS)}
+    vectors = []
+    for split in split_names:
+        for text, names in splits.get(split, []):
+            vector = [0.0] * len(LABELS)
+            for name in names:
+                vector[index[name]] = 1.0
+            vectors.append((text, vector))
+    return vectors
+
+
 def map_comments(
     comments: Iterable[Comment], mapping: Mapping[str, str], keep_partly_mapped: bool = False
 ) -> list[tuple[str, str]]:

@@ -150,8 +150,14 @@ class EmotionBiLSTM(
     def temperature(self, value: float) -> None:
         self.config["temperature"] = float(value)
 
-    def forward(self, input_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Logits of shape (batch, num_labels) for right-padded `input_ids` of true `lengths`."""
+    def forward(
+        self, input_ids: torch.Tensor, lengths: torch.Tensor, with_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Logits of shape (batch, num_labels) for right-padded `input_ids` of true `lengths`.
+
+        `with_features` also returns the features the classifier reads (pooled, after dropout): a
+        training-only head (auxiliary.py) reads them too, through this call so that DDP sees it.
+        """
         embedded = self.embedding_dropout(self.embedding(input_ids))
         packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
         outputs, (hidden, _) = self.lstm(packed)
@@ -165,7 +171,9 @@ class EmotionBiLSTM(
                 pooled = padded.masked_fill(~mask, torch.finfo(padded.dtype).min).amax(dim=1)
             else:
                 pooled = (padded * mask).sum(dim=1) / lengths.to(padded.device)[:, None].to(padded.dtype)
-        return self.classifier(self.dropout(pooled))
+        features = self.dropout(pooled)
+        logits = self.classifier(features)
+        return (logits, features) if with_features else logits
 
     # ----- inference -------------------------------------------------------------------------
 

@@ -221,6 +221,16 @@ class TrainConfig:
         help="How often each --add-data row is drawn an epoch against once for --data's rows: 2 twice, "
         "0.5 a seeded half of them (a new half each epoch).",
     )
+    goemotions_auxiliary_weight: float = setting(
+        0.0,
+        low=0.0,
+        high=10.0,
+        panel=OPTIMISATION,
+        metavar="WEIGHT",
+        help="With GoEmotions in --add-data: weight of a second, training-only loss that predicts all 28 "
+        "GoEmotions labels of every train comment, also those the mapping leaves out (they then add no "
+        "loss of the main labels). The head is not saved. 0: off.",
+    )
 
     def __post_init__(self) -> None:
         """Refuse a bad choice or an out-of-range number before any data is read.

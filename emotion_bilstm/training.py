@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from . import auxiliary
 from .averaging import WeightAverage
 from .batching import pad_batch
 from .cleaning import drop_conflicting, drop_shared_texts, with_validation
@@ -60,21 +61,36 @@ class TrainState:
 
 
 class EncodedTexts(Dataset):
-    """Token ids with their targets: a class id, or (multi-label) a 0/1 float per label."""
+    """Token ids with their targets: a class id, or (multi-label) a 0/1 float per label.
 
-    def __init__(self, ids: list[list[int]], labels: list[int] | list[list[float]]) -> None:
-        self.ids, self.labels = ids, labels
+    With `auxiliary` (--goemotions-auxiliary-weight) each row also carries its 28 GoEmotions targets, or None.
+    """
+
+    def __init__(
+        self,
+        ids: list[list[int]],
+        labels: list[int] | list[list[float]],
+        auxiliary: list[list[float] | None] | None = None,
+    ) -> None:
+        self.ids, self.labels, self.auxiliary = ids, labels, auxiliary
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, index: int) -> tuple[list[int], int]:
-        return self.ids[index], self.labels[index]
+    def __getitem__(self, index: int) -> tuple:
+        if self.auxiliary is None:
+            return self.ids[index], self.labels[index]
+        return self.ids[index], self.labels[index], self.auxiliary[index]
 
 
-def collate(batch: list[tuple[list[int], int]]) -> dict[str, torch.Tensor]:
-    input_ids, lengths = pad_batch([ids for ids, _ in batch])
-    return {"input_ids": input_ids, "lengths": lengths, "labels": torch.tensor([label for _, label in batch])}
+def collate(batch: list[tuple]) -> dict[str, torch.Tensor]:
+    input_ids, lengths = pad_batch([row[0] for row in batch])
+    tensors = {"input_ids": input_ids, "lengths": lengths, "labels": torch.tensor([row[1] for row in batch])}
+    if len(batch[0]) == 3:  # rows off GoEmotions have no 28-label targets: zeros, masked out of the loss
+        targets = [row[2] for row in batch]
+        tensors["auxiliary_labels"] = torch.tensor([t or [0.0] * auxiliary.NUM_LABELS for t in targets])
+        tensors["auxiliary_mask"] = torch.tensor([t is not None for t in targets])
+    return tensors
 
 
 class LengthBucketSampler:
@@ -141,12 +157,25 @@ class TrainingData:
     splits: dict[str, Any]
     names: list[str]
     multi: bool
+    auxiliary: auxiliary.AuxiliaryRows | None = None  # with --goemotions-auxiliary-weight
 
     def encoded(self, tokenizer: Any, split: Any) -> EncodedTexts:
         """`split`'s token ids with its targets: a class id, or (multi-label) a 0/1 float per label."""
         labels = split["label"]
         targets = [_multi_hot(ids, len(self.names)) for ids in labels] if self.multi else labels
         return EncodedTexts(encode_batch(tokenizer, split["text"]), targets)
+
+    def encoded_train(self, tokenizer: Any) -> EncodedTexts:
+        """The train split encoded; with auxiliary rows, each row's 28 targets and then the comments only they read."""
+        train_set = self.encoded(tokenizer, self.splits["train"])
+        if self.auxiliary is None:
+            return train_set
+        extra = self.auxiliary
+        return EncodedTexts(
+            train_set.ids + encode_batch(tokenizer, extra.extra_texts),
+            list(train_set.labels) + [auxiliary.NO_LABEL] * len(extra.extra_texts),
+            extra.per_row + extra.extra_targets,
+        )
 
 
 class Glove(NamedTuple):
@@ -173,6 +202,7 @@ class Run:
     sampler: LengthBucketSampler  # the training loader's, which `set_epoch` reseeds
     loss_fn: torch.nn.Module
     say: Callable[[str], None]
+    auxiliary_head: Any = None  # with --goemotions-auxiliary-weight, as `accelerator.prepare` returns it
     averager: WeightAverage | None = None
     state: TrainState = field(default_factory=TrainState)
     best_weights: dict[str, torch.Tensor] | None = None  # of the kept epoch, restored at the end
@@ -203,6 +233,8 @@ def train(
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
     if config.added_data_weight != 1 and not config.add_data:
         raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
+    if config.goemotions_auxiliary_weight:
+        auxiliary.goemotions_source(config.add_data)  # refuses before any data is read
     resumed = state_to_resume(config)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
     say = _main_process_log(accelerator, log)
@@ -212,10 +244,12 @@ def train(
     tokenizer, glove = build_tokenizer(config, data.splits["train"], say)
     train_loader, val_loader = get_dataloaders(config, data, tokenizer)
     model = build_model(config, data, tokenizer, glove, say)
-    optimizer, scheduler = build_optimizer(config, model, steps_per_epoch=len(train_loader))
+    head = auxiliary.build_head(config.hidden_size) if data.auxiliary is not None else None
+    optimizer, scheduler = build_optimizer(config, model, steps_per_epoch=len(train_loader), head=head)
     loss_fn = build_loss(config, data, train_loader.dataset.labels).to(accelerator.device)
-    prepared = accelerator.prepare(model, optimizer, train_loader, val_loader, scheduler)
-    run = Run(config, accelerator, data, tokenizer, *prepared, train_loader.batch_sampler, loss_fn, say)
+    prepared = accelerator.prepare(model, optimizer, train_loader, val_loader, scheduler, *([head] if head else []))
+    run = Run(config, accelerator, data, tokenizer, *prepared[:5], train_loader.batch_sampler, loss_fn, say)
+    run.auxiliary_head = prepared[5] if head else None
     start_or_resume(run, resumed)
     with _progress(show_progress and accelerator.is_main_process) as progress:
         steps = len(run.train_loader)
@@ -267,7 +301,17 @@ def load_training_data(config: TrainConfig, accelerator: Any, say: Callable[[str
     if multi and (config.class_weights or config.label_smoothing):
         raise EmotionBiLSTMError("--class-weights and --label-smoothing are for single-label training")
     splits["train"] = _cleaned_train_split(config, splits, say)
-    return TrainingData(splits, names, multi)
+    extra = None
+    if config.goemotions_auxiliary_weight:
+        if multi:
+            raise EmotionBiLSTMError("--goemotions-auxiliary-weight is for single-label training")
+        extra = auxiliary.auxiliary_rows(config.add_data, splits["train"], config.train_on_validation)
+        say(
+            f"--goemotions-auxiliary-weight {config.goemotions_auxiliary_weight}: all 28 GoEmotions labels on "
+            f"{sum(t is not None for t in extra.per_row)} training comments and {len(extra.extra_texts)} more "
+            "that the mapping leaves out (no main label)"
+        )
+    return TrainingData(splits, names, multi, extra)
 
 
 def _cleaned_train_split(config: TrainConfig, splits: dict[str, Any], say: Callable[[str], None]) -> Any:
@@ -303,13 +347,14 @@ def build_tokenizer(config: TrainConfig, train_split: Any, say: Callable[[str], 
 
 def get_dataloaders(config: TrainConfig, data: TrainingData, tokenizer: Any) -> tuple[DataLoader, DataLoader]:
     """Training batches of similar lengths in a seeded order; validation in length order."""
-    train_set = data.encoded(tokenizer, data.splits["train"])
+    train_set = data.encoded_train(tokenizer)
     # validation sorted by length: cheap batches; the order does not change any metric
     validation = data.splits["validation"]
     val_split = validation.select(sorted(range(len(validation)), key=lambda i: len(validation[i]["text"])))
-    sampler = LengthBucketSampler(
-        [len(ids) for ids in train_set.ids], config.batch_size, config.seed, weights=_source_weights(config, data)
-    )
+    weights = _source_weights(config, data)
+    if weights is not None and data.auxiliary is not None:  # the comments only the auxiliary head reads are added data
+        weights += [config.added_data_weight] * len(data.auxiliary.extra_texts)
+    sampler = LengthBucketSampler([len(ids) for ids in train_set.ids], config.batch_size, config.seed, weights=weights)
     train_loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate)
     val_loader = DataLoader(data.encoded(tokenizer, val_split), batch_size=256, shuffle=False, collate_fn=collate)
     return train_loader, val_loader
@@ -343,9 +388,12 @@ def build_model(
     return model
 
 
-def build_optimizer(config: TrainConfig, model: EmotionBiLSTM, steps_per_epoch: int) -> tuple[Any, Any]:
-    """AdamW, and a learning rate that warms up linearly and then decays linearly to 0."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+def build_optimizer(
+    config: TrainConfig, model: EmotionBiLSTM, steps_per_epoch: int, head: torch.nn.Module | None = None
+) -> tuple[Any, Any]:
+    """AdamW (over the model and an auxiliary head), and a learning rate that warms up and then decays to 0."""
+    parameters = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     total_steps = steps_per_epoch * config.epochs
     warmup_steps = int(total_steps * config.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -357,8 +405,11 @@ def build_optimizer(config: TrainConfig, model: EmotionBiLSTM, steps_per_epoch: 
 def build_loss(config: TrainConfig, data: TrainingData, train_labels: list) -> torch.nn.Module:
     if data.multi:  # one independent yes/no per label
         return torch.nn.BCEWithLogitsLoss()
-    weights = _class_weights(train_labels, len(data.names)) if config.class_weights else None
-    return torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+    labelled = [label for label in train_labels if label != auxiliary.NO_LABEL]
+    weights = _class_weights(labelled, len(data.names)) if config.class_weights else None
+    # with auxiliary rows some rows have no main label: summed, then divided by the rows that have one
+    reduction = "sum" if data.auxiliary is not None else "mean"
+    return torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing, reduction=reduction)
 
 
 def start_or_resume(run: Run, resumed: TrainState | None) -> None:
@@ -387,11 +438,22 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
     model.train()
     total_loss, batches = 0.0, 0
     for batch in run.train_loader:
-        logits = model(_word_dropout(batch["input_ids"], config.word_dropout), batch["lengths"])
-        loss = run.loss_fn(logits.float(), batch["labels"])
+        input_ids = _word_dropout(batch["input_ids"], config.word_dropout)
+        if run.auxiliary_head is None:
+            loss = run.loss_fn(model(input_ids, batch["lengths"]).float(), batch["labels"])
+        else:
+            logits, features = model(input_ids, batch["lengths"], with_features=True)
+            loss = auxiliary.joint_loss(
+                run.loss_fn,
+                logits.float(),
+                batch["labels"],
+                run.auxiliary_head(features).float(),
+                batch,
+                config.goemotions_auxiliary_weight,
+            )
         accelerator.backward(loss)
         if config.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            accelerator.clip_grad_norm_(_trained_parameters(run), config.max_grad_norm)
         run.optimizer.step()
         run.scheduler.step()
         if run.averager is not None:
@@ -627,6 +689,11 @@ def _summary(
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(val_metrics["labels"]),  # the label set, in id order
     }
+
+
+def _trained_parameters(run: Run) -> list[torch.nn.Parameter]:
+    head = run.auxiliary_head
+    return list(run.model.parameters()) + (list(head.parameters()) if head is not None else [])
 
 
 def _multi_hot(ids: list[int], num_labels: int) -> list[float]:

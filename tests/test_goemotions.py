@@ -213,3 +213,62 @@ def test_added_data_weight_needs_added_data(tiny_dataset: Path, tmp_path: Path) 
 
     with pytest.raises(EmotionBiLSTMError, match="--add-data"):
         train(small_config(tiny_dataset, tmp_path / "m", added_data_weight=2.0), show_progress=False)
+
+
+def test_auxiliary_rows_cover_every_goemotions_comment_once(tiny_dataset: Path, tmp_path: Path) -> None:
+    from emotion_bilstm.auxiliary import auxiliary_rows
+    from emotion_bilstm.data import load_splits
+
+    go = write_release(tmp_path / "go")
+    train_split = load_splits(tiny_dataset, add=[go])["train"]
+    rows = auxiliary_rows([str(go)], train_split, with_validation=False)
+    labelled = [vector for vector in rows.per_row if vector is not None]
+    assert len(rows.per_row) == len(train_split) and len(labelled) == 4  # the comments the mapping keeps
+    assert sorted(rows.extra_texts) == ["not sure, maybe", "thanks, great point", "that was scary and sad"]
+    thanks = rows.extra_targets[rows.extra_texts.index("thanks, great point")]
+    assert [goemotions.LABELS[i] for i, v in enumerate(thanks) if v] == ["approval", "gratitude"]
+    assert auxiliary_rows([str(go)], train_split, with_validation=True).extra_texts == rows.extra_texts  # dev ⊂ train
+
+
+def test_auxiliary_loss_trains_a_head_that_is_not_saved(tiny_dataset: Path, tmp_path: Path) -> None:
+    import json
+
+    from conftest import small_config
+    from safetensors import safe_open
+
+    from emotion_bilstm.errors import EmotionBiLSTMError
+    from emotion_bilstm.training import train
+
+    go = write_release(tmp_path / "go", ROWS * 4)
+    output = tmp_path / "model"
+    config = small_config(tiny_dataset, output, epochs=1, add_data=[str(go)], goemotions_auxiliary_weight=0.5)
+    messages: list[str] = []
+    summary = train(config, log=messages.append, show_progress=False)
+    assert summary["train_config"]["goemotions_auxiliary_weight"] == 0.5
+    # ROWS * 4: repeats are dropped from training, so 4 mapped comments; the 3 the mapping leaves out join
+    assert any("on 4 training comments and 3 more" in m for m in messages), messages
+    with safe_open(str(output / "model.safetensors"), "pt") as weights:
+        keys = list(weights.keys())
+    assert "classifier.weight" in keys and not any(key.startswith(("auxiliary", "1.")) for key in keys), keys
+    assert json.loads((output / "config.json").read_text())["num_labels"] == 7
+    assert "also trained a second head" in (output / "README.md").read_text()  # the card says how it was trained
+    with pytest.raises(EmotionBiLSTMError, match="GoEmotions"):
+        train(small_config(tiny_dataset, tmp_path / "m", goemotions_auxiliary_weight=0.5), show_progress=False)
+
+
+def test_joint_loss_ignores_rows_without_a_label_and_masks_rows_without_targets() -> None:
+    import torch
+
+    from emotion_bilstm.auxiliary import NO_LABEL, NUM_LABELS, joint_loss
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    labels = torch.tensor([0, NO_LABEL])
+    main = torch.nn.CrossEntropyLoss(reduction="sum")
+    batch = {"auxiliary_labels": torch.zeros(2, NUM_LABELS), "auxiliary_mask": torch.tensor([False, True])}
+    head = torch.zeros(2, NUM_LABELS)
+    head[0] = 50.0  # a huge loss on the masked row: must not count
+    only_main = torch.nn.functional.cross_entropy(logits[:1], labels[:1])
+    expected = only_main + 0.5 * torch.log(torch.tensor(2.0))  # the unmasked row: sigmoid(0) against 0, each label
+    assert torch.isclose(joint_loss(main, logits, labels, head, batch, 0.5), expected)
+    nothing = torch.tensor([NO_LABEL, NO_LABEL])  # a batch with no main label: 0, not 0/0
+    assert torch.isfinite(joint_loss(main, logits, nothing, head, batch, 0.5))
