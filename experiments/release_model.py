@@ -113,10 +113,13 @@ def trained(config: TrainConfig, reuse: bool, log) -> dict:
     """Train `config`; with --reuse-trained, take the run already in its folder if it had these very settings."""
     summary = read_training_summary(lambda name: str(Path(config.output_dir) / name)) if reuse else None
     if summary is not None:
-        # a run stopped after saving but before its neutral shift has no label_recall yet: not finished
-        # (a run on train + validation never gets one: it skips the shift, having no held-out data)
+        # A run killed mid-training saved its last epoch so far: fewer epochs than asked (both runs keep every
+        # epoch, so none stops early). One stopped after training but before its neutral shift has no
+        # label_recall yet (a run on train + validation never gets one: it skips the shift, having no
+        # held-out data). Neither is finished.
         shifted = config.neutral_recall is not None and not config.train_on_validation
-        finished = "label_recall" in summary or not shifted
+        all_epochs = summary.get("epochs_run") == config.epochs
+        finished = all_epochs and ("label_recall" in summary or not shifted)
         if finished and same_recipe(summary.get("train_config") or {}, json.loads(json.dumps(asdict(config)))):
             log(f"{config.output_dir}: trained with these settings already: reused (--reuse-trained)")
             return summary

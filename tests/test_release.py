@@ -98,7 +98,13 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     folder = shipped_model_or_skip()
     release = release_script()
     # settings added after a model was trained took their defaults in its run
-    before = {"labels": None, "multi_label": False, "keep_partly_mapped": False, "added_data_weight": 1.0}
+    before = {
+        "labels": None,
+        "multi_label": False,
+        "keep_partly_mapped": False,
+        "added_data_weight": 1.0,
+        "goemotions_auxiliary_weight": 0.0,
+    }
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
     # where the data lies is not the recipe; which data it is, is
@@ -123,6 +129,34 @@ def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
     accuracy = recipe["accuracy_last_epoch"]
     assert f"| validation accuracy | {accuracy['mean']:.4f} ± {accuracy['sd']:.4f} |" in card
     assert all(f"| {row['lever']} | {row['seeds']} |" in card for row in recipe["levers"])
+
+
+def test_reuse_trained_takes_only_a_finished_run_with_the_same_settings(tmp_path: Path, monkeypatch) -> None:
+    from dataclasses import asdict
+
+    from emotion_bilstm.training import TrainConfig
+
+    release = release_script()
+    retrained: list[str] = []
+    monkeypatch.setattr(release, "train", lambda config, log: retrained.append(config.output_dir) or {"new": 1})
+    config = TrainConfig(data="d", output_dir=str(tmp_path), seed=7, epochs=3, neutral_recall=0.6)
+    settings = json.loads(json.dumps(asdict(config)))
+    finished = {"train_config": settings, "epochs_run": 3, "label_recall": {"offset": -0.5}}
+
+    def reused(summary: dict | None, reuse: bool = True) -> bool:
+        if summary is not None:
+            (tmp_path / "metrics.json").write_text(json.dumps(summary))
+        retrained.clear()
+        release.trained(config, reuse, lambda message: None)
+        return not retrained
+
+    assert reused(finished)
+    assert not reused(finished, reuse=False)
+    assert not reused({**finished, "epochs_run": 2})  # killed mid-training: its last epoch so far was saved
+    assert not reused({k: v for k, v in finished.items() if k != "label_recall"})  # killed before the shift
+    assert not reused({**finished, "train_config": {**settings, "seed": 8}})
+    (tmp_path / "metrics.json").write_text("{not json")
+    assert not reused(None)
 
 
 # ----- float16 weights --------------------------------------------------------------------------
