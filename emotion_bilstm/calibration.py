@@ -37,6 +37,7 @@ from .metrics import model_labels
 from .model import EmotionBiLSTM
 from .model_folder import CARD_NAME, CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME, stored_float_dtype
 from .scoring import probabilities
+from .tokenizer import reads_a_word
 
 ECE_BINS = 15
 DIAGRAM_NAME = "reliability.png"
@@ -401,10 +402,16 @@ def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall
     A label learnt from plentiful, easy examples (GoEmotions' neutral comments) can swallow the
     others; a shift of its logit moves the trade-off between its recall and the other labels'
     accuracy along one line. The shift is exact: the (1 - recall) quantile of each text's margin
-    (its `label` logit minus the best other logit), negated.
+    (its `label` logit minus the best other logit), negated. Texts with no word the model reads get
+    no label at all (`predict`), so the share is taken among the others, raised to make up for them:
+    `recall` is then the share of all `texts` that get `label`, as the figures count it.
     """
     label_id = model.config["label2id"][label]
-    logits = model.logits(model.encode(list(texts)))
+    ids = [row for row in model.encode(list(texts)) if reads_a_word(row)]
+    if not ids:
+        raise ValueError(f"none of the {len(texts)} {label} texts holds a word the model reads")
+    recall = min(1.0, recall * len(texts) / len(ids))
+    logits = model.logits(ids)
     others = logits.clone()
     others[:, label_id] = -math.inf
     margins = logits[:, label_id] - others.max(dim=-1).values
@@ -434,7 +441,11 @@ def set_label_recall(
     if seen_in_training:
         log(f"--{label}-recall skipped: the validation split was trained on")
         return None
-    offset = label_offset_for_recall(model, texts, label, recall)
+    try:
+        offset = label_offset_for_recall(model, texts, label, recall)
+    except ValueError as exc:
+        log(f"--{label}-recall: {exc}; logit left as trained")
+        return None
     shift_label_logit(model, label, offset)
     log(f"{label} logit shifted by {offset:+.3f}: {recall:.0%} of the {len(texts)} validation {label} texts get it")
     return {"label": label, "recall": recall, "offset": round(offset, 6), "n": len(texts), "split": "validation"}

@@ -189,3 +189,28 @@ def test_multi_label_temperature_ece_and_thresholds() -> None:
         torch.sigmoid(logits) >= torch.tensor(thresholds), torch.sigmoid(logits / 2.5) >= torch.tensor(moved)
     )
     assert scaled_thresholds(moved, 1 / 2.5) == pytest.approx(thresholds, abs=1e-12)
+
+
+def test_label_recall_counts_texts_without_words_as_missed() -> None:
+    # `predict` gives no label to a text with no word the model reads, so the shift must reach the asked
+    # share of all the texts with the readable ones alone: half of 10 here is 5 of the 8 readable.
+    from emotion_bilstm import load_default
+    from emotion_bilstm.calibration import label_offset_for_recall, shift_label_logit
+
+    model = load_default()
+    readable = [
+        "the meeting moved to 3pm",
+        "i bought bread and milk",
+        "the bus comes at nine",
+        "we painted the fence today",
+        "my cat is on the sofa",
+        "the report is due friday",
+        "it is raining in town",
+        "I will call you after lunch",
+    ]
+    texts = [*readable, "...", "@someone"]
+    shift_label_logit(model, "neutral", label_offset_for_recall(model, texts, "neutral", 0.5))
+    labels = [p["label"] for p in model.predict(texts)]
+    assert labels[-2:] == [None, None] and labels.count("neutral") == 5, labels
+    with pytest.raises(ValueError, match="none of the 2"):
+        label_offset_for_recall(model, ["...", "!!!"], "neutral", 0.5)
