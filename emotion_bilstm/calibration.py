@@ -397,25 +397,29 @@ def calibrate_after_training(
 
 
 def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall: float) -> float:
-    """How much to add to `label`'s logit so that a share `recall` of `texts` (all truly `label`) get it.
+    """How much to add to `label`'s logit so that at least a share `recall` of `texts` (all truly `label`) get it.
 
     A label learnt from plentiful, easy examples (GoEmotions' neutral comments) can swallow the
     others; a shift of its logit moves the trade-off between its recall and the other labels'
-    accuracy along one line. The shift is exact: the (1 - recall) quantile of each text's margin
-    (its `label` logit minus the best other logit), negated. Texts with no word the model reads get
-    no label at all (`predict`), so the share is taken among the others, raised to make up for them:
-    `recall` is then the share of all `texts` that get `label`, as the figures count it.
+    accuracy along one line. The shift is exact: each text's margin is its `label` logit minus the
+    best other logit, and the shift puts the line halfway between the k-th largest margin and the
+    next, k = ceil(recall * len(texts)), so exactly k texts get `label`. Texts with no word the
+    model reads get no label at all (`predict`), so the k come from the others: `recall` is the share
+    of all `texts`, as the figures count it.
     """
     label_id = model.config["label2id"][label]
     ids = [row for row in model.encode(list(texts)) if reads_a_word(row)]
     if not ids:
         raise ValueError(f"none of the {len(texts)} {label} texts holds a word the model reads")
-    recall = min(1.0, recall * len(texts) / len(ids))
     logits = model.logits(ids)
     others = logits.clone()
     others[:, label_id] = -math.inf
-    margins = logits[:, label_id] - others.max(dim=-1).values
-    return float(-torch.quantile(margins, 1.0 - recall))
+    margins = (logits[:, label_id] - others.max(dim=-1).values).sort(descending=True).values.tolist()
+    # - 1e-9: a product that is whole in exact arithmetic (0.5 * 10) must not round up past it in floats
+    wanted = min(len(margins), max(1, math.ceil(recall * len(texts) - 1e-9)))
+    above = margins[wanted - 1]
+    below = margins[wanted] if wanted < len(margins) else above - 1.0
+    return float(-(above + below) / 2)
 
 
 def shift_label_logit(model: Any, label: str, offset: float) -> None:

@@ -212,5 +212,8 @@ def test_label_recall_counts_texts_without_words_as_missed() -> None:
     shift_label_logit(model, "neutral", label_offset_for_recall(model, texts, "neutral", 0.5))
     labels = [p["label"] for p in model.predict(texts)]
     assert labels[-2:] == [None, None] and labels.count("neutral") == 5, labels
+    model = load_default()  # at least the share asked: 45% of 10 texts is 4.5, so 5 texts
+    shift_label_logit(model, "neutral", label_offset_for_recall(model, texts, "neutral", 0.45))
+    assert [p["label"] for p in model.predict(texts)].count("neutral") == 5
     with pytest.raises(ValueError, match="none of the 2"):
         label_offset_for_recall(model, ["...", "!!!"], "neutral", 0.5)

@@ -155,12 +155,12 @@ def test_neutral_recall_shifts_the_neutral_logit_to_the_asked_share(tiny_dataset
     neutral = [(f"the {thing} is at {i}", "27", f"n{i}") for i, thing in enumerate(["bus", "meeting", "call"] * 7)]
     go = write_release(tmp_path / "go", neutral[:20] + ROWS * 4)  # dev.tsv: the first 3 rows, all neutral
     output = tmp_path / "model"
-    config = small_config(tiny_dataset, output, add_data=[str(go)], neutral_recall=0.34, epochs=1)
+    config = small_config(tiny_dataset, output, add_data=[str(go)], neutral_recall=0.33, epochs=1)
     summary = train(config, show_progress=False)
     assert summary["label_recall"]["label"] == "neutral" and summary["label_recall"]["n"] == 3
     model = EmotionBiLSTM.from_pretrained(output)  # the shift is in the saved weights
     labels = [p["label"] for p in model.predict([text for text, _, _ in neutral[:3]])]
-    assert labels.count("neutral") == 1, labels  # the top third of 3 margins: one text
+    assert labels.count("neutral") == 1, labels  # at least 33% of 3 texts: the one with the top margin
 
 
 def test_keep_partly_mapped_ignores_unmapped_labels_but_not_beside_neutral() -> None:
