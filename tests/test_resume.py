@@ -57,6 +57,21 @@ def resume_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def goemotions_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GoEmotions release folder of 300 comments: a third map to our labels, the rest only the second head reads."""
+    from emotion_bilstm.goemotions import LABELS
+
+    folder = tmp_path_factory.mktemp("goemotions")
+    label_ids = ["2", "18", "27", "15,4", "0", "6,27"]  # anger, love, neutral; gratitude+approval, admiration, ...
+    words = ["work", "tea"] * 150
+    rows = [f"comment number {i} about {word}\t{label_ids[i % 6]}\tc{i}" for i, word in enumerate(words)]
+    (folder / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
+    (folder / "train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "dev.tsv").write_text("\n".join(rows[:30]) + "\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def launched() -> Iterator[list[subprocess.Popen[bytes]]]:
     """Training subprocesses started by a test; any still running at its end are killed."""
@@ -93,12 +108,20 @@ def read_state(checkpoints: Path) -> dict | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("extra", [(), ("--ema-decay", "0.99")], ids=["plain", "ema"])
+@pytest.mark.parametrize(
+    "extra",
+    [(), ("--ema-decay", "0.99"), ("--goemotions-auxiliary-weight", "1")],
+    ids=["plain", "ema", "auxiliary-head"],
+)
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
-    resume_data: Path, tmp_path: Path, launched: list, extra: tuple[str, ...]
+    resume_data: Path, goemotions_folder: Path, tmp_path: Path, launched: list, extra: tuple[str, ...]
 ) -> None:
-    # with --ema-decay the weight average is part of the checkpoint, so it resumes exactly too
+    # with --ema-decay the weight average is part of the checkpoint, and with --goemotions-auxiliary-weight
+    # the training-only head: both resume exactly too
     from emotion_bilstm import EmotionBiLSTM
+
+    if "--goemotions-auxiliary-weight" in extra:
+        extra = (*extra, "--add-data", str(goemotions_folder))
 
     reference = start(launched, resume_data, tmp_path / "reference", *extra)
     killed_output = tmp_path / "killed"
