@@ -392,8 +392,9 @@ def build_optimizer(
     config: TrainConfig, model: EmotionBiLSTM, steps_per_epoch: int, head: torch.nn.Module | None = None
 ) -> tuple[Any, Any]:
     """AdamW (over the model and an auxiliary head), and a learning rate that warms up and then decays to 0."""
-    parameters = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        _trained_parameters(model, head), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
     total_steps = steps_per_epoch * config.epochs
     warmup_steps = int(total_steps * config.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -453,7 +454,7 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
             )
         accelerator.backward(loss)
         if config.max_grad_norm:
-            accelerator.clip_grad_norm_(_trained_parameters(run), config.max_grad_norm)
+            accelerator.clip_grad_norm_(_trained_parameters(model, run.auxiliary_head), config.max_grad_norm)
         run.optimizer.step()
         run.scheduler.step()
         if run.averager is not None:
@@ -691,9 +692,9 @@ def _summary(
     }
 
 
-def _trained_parameters(run: Run) -> list[torch.nn.Parameter]:
-    head = run.auxiliary_head
-    return list(run.model.parameters()) + (list(head.parameters()) if head is not None else [])
+def _trained_parameters(model: torch.nn.Module, head: torch.nn.Module | None) -> list[torch.nn.Parameter]:
+    """What the optimizer steps and the gradient clip bounds: the model's weights and an auxiliary head's."""
+    return [*model.parameters(), *(head.parameters() if head is not None else ())]
 
 
 def _multi_hot(ids: list[int], num_labels: int) -> list[float]:
