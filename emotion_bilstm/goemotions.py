@@ -141,15 +141,8 @@ def label_vectors(source: str | os.PathLike, split_names: Iterable[str] = ("trai
     keeps about a third of it.
     """
     splits = read(source)
-    index = {name: i for i, name in enumerate(LABELS)}
-    vectors = []
-    for split in split_names:
-        for text, names in splits.get(split, []):
-            vector = [0.0] * len(LABELS)
-            for name in names:
-                vector[index[name]] = 1.0
-            vectors.append((text, vector))
-    return vectors
+    comments = [comment for split in split_names for comment in splits.get(split, [])]
+    return [(text, [float(label in names) for label in LABELS]) for text, names in comments]
 
 
 def map_comments(
