@@ -5,16 +5,16 @@
 
 The default model learns neutral from 2,500 of GoEmotions' 12,823 neutral training comments (more
 swamps the emotions). `train` fits a separate two-label model, a "gate", on all of them against
-emotional text: the GoEmotions comments the mapping keeps (`mapped`) or every non-neutral comment
-(`all`), plus dair-ai's training tweets (so that clean tweets stay emotional). The release's
-architecture and vectors; the last epoch is kept.
+emotional text: the GoEmotions comments the mapping keeps (`mapped`) or every comment without
+neutral among its labels (`all`), plus dair-ai's training tweets (so that clean tweets stay
+emotional). The release's architecture and vectors; the last epoch is kept.
 
 `score` decides neutral three ways, each at the same operating point (60% of GoEmotions validation
-neutral comments answered neutral): the model's own margin (neutral's logit minus the best emotion's),
-the gate's log-odds, and their sum (each divided by its spread over GoEmotions validation, the gate's
-times A). The emotion is always the model's best of the six. With several models it also scores
-their average (log-probabilities), a reference for what one model could reach by distillation.
-Validation splits and our own written sets only.
+neutral comments answered neutral): the model's own margin (neutral's logit minus the best
+emotion's), the gate's log-odds, and their sum (each divided by its spread over GoEmotions
+validation, the gate's times each of GATE_WEIGHTS). The emotion is always the model's best of the
+six. With several models it also scores their average (log-probabilities), a reference for what one
+model could reach by distillation. Validation splits and our own written sets only.
 """
 
 from __future__ import annotations
