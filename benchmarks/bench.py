@@ -204,20 +204,18 @@ def at_neutral_recall(
 ) -> Callable[[list[str]], list[str]]:
     """A peer's predictions with its neutral score shifted so that `recall` of `neutral_texts` get neutral.
 
-    The same shift our recipe gives neutral's logit (`calibration.label_offset_for_recall`): without it a
-    peer that seldom answers neutral gets more emotional comments right by answering an emotion to
-    nearly everything, which is no comparison.
+    The same shift our recipe gives neutral's logit: without it a peer that seldom answers neutral gets
+    more emotional comments right by answering an emotion to nearly everything, which is no comparison.
     """
     import numpy as np
+
+    from emotion_bilstm.calibration import offset_for_recall
 
     classes, scores = score(neutral_texts)
     neutral = classes.index("neutral")
     others = scores.copy()
     others[:, neutral] = -np.inf
-    margins = np.sort(scores[:, neutral] - others.max(axis=1))[::-1]
-    wanted = min(len(margins), max(1, int(np.ceil(recall * len(margins) - 1e-9))))
-    below = margins[wanted] if wanted < len(margins) else margins[wanted - 1] - 1.0
-    offset = -(margins[wanted - 1] + below) / 2
+    offset = offset_for_recall((scores[:, neutral] - others.max(axis=1)).tolist(), len(neutral_texts), recall)
 
     def predict(texts: list[str]) -> list[str]:
         names, shifted = score(texts)
@@ -286,7 +284,6 @@ def main() -> None:
         train_seconds = {"TF-IDF + LinearSVC": svm_seconds, "fastText": ft_seconds, OURS: ours_train_seconds}
         sets = evaluation_sets(val_texts, val_labels, inputs["raw"], goemotions)
         neutral_texts = neutral_comments(goemotions) if "neutral" in train_labels else []
-        our_recall = None
         for name, predict in predictors.items():
             log(f"[bench] {name}: accuracy, and in-process speed on {lines_count:,} texts of each input")
             entry: dict[str, Any] = {"accuracy": {}, "in_process_texts_per_s": {}, "cli": {}}
@@ -294,8 +291,8 @@ def main() -> None:
                 entry["accuracy"][set_name] = accuracy_and_f1(gold, predict(texts))
             if neutral_texts:
                 entry["neutral_recall"] = predict(neutral_texts).count("neutral") / len(neutral_texts)
-                our_recall = entry["neutral_recall"] if name == OURS else our_recall
-                if name != OURS and our_recall:
+                if name != OURS:  # ours comes first, so its share is known
+                    our_recall = results["systems"][OURS]["neutral_recall"]
                     shifted = at_neutral_recall(peer_scores[name], neutral_texts, our_recall)
                     entry["at_our_neutral_recall"] = {
                         "neutral_recall": shifted(neutral_texts).count("neutral") / len(neutral_texts),

@@ -414,11 +414,21 @@ def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall
     logits = model.logits(ids)
     others = logits.clone()
     others[:, label_id] = -math.inf
-    margins = (logits[:, label_id] - others.max(dim=-1).values).sort(descending=True).values.tolist()
+    return offset_for_recall((logits[:, label_id] - others.max(dim=-1).values).tolist(), len(texts), recall)
+
+
+def offset_for_recall(margins: Sequence[float], total: int, recall: float) -> float:
+    """The shift of a label's score that gives it to at least a share `recall` of `total` texts.
+
+    `margins`: the label's score minus the best other score, for the texts that can get it (at most
+    `total`). The shift puts the line halfway between the k-th largest margin and the next,
+    k = ceil(recall * total). Any scores work, so the benchmarks shift the peers' neutral with it too.
+    """
+    ordered = sorted(margins, reverse=True)
     # - 1e-9: a product that is whole in exact arithmetic (0.5 * 10) must not round up past it in floats
-    wanted = min(len(margins), max(1, math.ceil(recall * len(texts) - 1e-9)))
-    above = margins[wanted - 1]
-    below = margins[wanted] if wanted < len(margins) else above - 1.0
+    wanted = min(len(ordered), max(1, math.ceil(recall * total - 1e-9)))
+    above = ordered[wanted - 1]
+    below = ordered[wanted] if wanted < len(ordered) else above - 1.0
     return float(-(above + below) / 2)
 
 

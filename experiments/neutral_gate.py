@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from everyday import unshifted  # noqa: E402
 from release_model import BASE_SETTINGS, EVERYDAY_TEST, read_split  # noqa: E402
 
 from emotion_bilstm import goemotions  # noqa: E402
+from emotion_bilstm.calibration import offset_for_recall  # noqa: E402
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
 from emotion_bilstm.robustness import read_handwritten  # noqa: E402
 from emotion_bilstm.tokenizer import reads_a_word  # noqa: E402
@@ -102,9 +102,7 @@ def figures(
     """
     neutral_key = "GoEmotions neutral"
     scores = [s for s, ok in zip(neutrality[neutral_key].tolist(), readable[neutral_key], strict=True) if ok]
-    ordered = sorted(scores, reverse=True)
-    wanted = math.ceil(RECALL * len(sets[neutral_key]))
-    line = (ordered[wanted - 1] + ordered[wanted]) / 2
+    line = -offset_for_recall(scores, len(sets[neutral_key]), RECALL)
     out = {}
     for key, rows in sets.items():
         predicted = [
