@@ -217,3 +217,16 @@ def test_label_recall_counts_texts_without_words_as_missed() -> None:
     assert [p["label"] for p in model.predict(texts)].count("neutral") == 5
     with pytest.raises(ValueError, match="none of the 2"):
         label_offset_for_recall(model, ["...", "!!!"], "neutral", 0.5)
+
+
+def test_offset_for_recall_draws_the_line_halfway_between_margins() -> None:
+    # plain scores, as the benchmark's peers give them: the line falls between the k-th and (k+1)-th margin
+    from emotion_bilstm.calibration import offset_for_recall
+
+    margins = [-2.0, 3.0, -1.0, 1.0]
+    assert offset_for_recall(margins, 4, 0.5) == pytest.approx(0.0)  # 3 and 1 clear it, -1 and -2 do not
+    assert sum(m + offset_for_recall(margins, 4, 0.75) > 0 for m in margins) == 3
+    # texts that cannot get the label still count in the total: half of 4 is both readable ones, and a
+    # line one below the last of them takes it
+    assert offset_for_recall([3.0, 1.0], 4, 0.5) == pytest.approx(-0.5)
+    assert offset_for_recall([3.0, 1.0], 4, 1.0) == pytest.approx(-0.5)
