@@ -122,33 +122,28 @@ def score(args: argparse.Namespace) -> None:
     neutral_id = names.index("neutral")
     emotion_ids = [i for i in range(len(names)) if i != neutral_id]
     gates = [EmotionBiLSTM.from_pretrained(folder) for folder in args.gate]
-    # spreads over GoEmotions validation, so that A weighs the two scores on one scale
+    # spreads over GoEmotions validation, so that GATE_WEIGHTS weigh the two scores on one scale
     spread_sets = ("GoEmotions emotions", "GoEmotions neutral")
 
     def spread(scores: dict[str, torch.Tensor]) -> float:
         return float(torch.cat([scores[key] for key in spread_sets]).std())
 
+    texts = {key: [t for t, _ in rows] for key, rows in sets.items()}
     gate_odds = []
     for gate in gates:
         ids = gate.config["label2id"]
-        lp = {key: log_probabilities(gate, [t for t, _ in rows]) for key, rows in sets.items()}
+        lp = {key: log_probabilities(gate, texts[key]) for key in sets}
         gate_odds.append({key: lp[key][:, ids["neutral"]] - lp[key][:, ids["emotional"]] for key in sets})
+    # each model once: its log-probabilities, and which texts it reads a word of (vocabularies differ by seed)
+    model_lp = [{key: log_probabilities(model, texts[key]) for key in sets} for model in models]
+    model_reads = [{key: [reads_a_word(ids) for ids in model.encode(texts[key])] for key in sets} for model in models]
     table = []
     members = [[i] for i in range(len(models))] + ([list(range(len(models)))] if len(models) > 1 else [])
     for member in members:
-        lp = {
-            key: sum(log_probabilities(models[i], [t for t, _ in rows]) for i in member) / len(member)
-            for key, rows in sets.items()
-        }
+        lp = {key: sum(model_lp[i][key] for i in member) / len(member) for key in sets}
         best = {key: lp[key][:, emotion_ids].argmax(dim=-1) for key in sets}
-        # the models answer, so their tokenizers say which texts get no answer (vocabularies differ by seed)
-        readable = {
-            key: [
-                all(reads_a_word(ids) for ids in row)
-                for row in zip(*(models[i].encode([t for t, _ in rows]) for i in member), strict=True)
-            ]
-            for key, rows in sets.items()
-        }
+        # as in `predict`, a text gets an answer only if every model in the average reads a word of it
+        readable = {key: [all(row) for row in zip(*(model_reads[i][key] for i in member), strict=True)] for key in sets}
         margin = {key: lp[key][:, neutral_id] - lp[key][:, emotion_ids].max(dim=-1).values for key in sets}
         # everyday.py names a run's folder by its settings, then "-seedN": the seed tells the rows apart
         who = Path(args.models[member[0]]).name.rsplit("-", 1)[-1] if len(member) == 1 else "their average"
