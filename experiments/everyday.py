@@ -46,6 +46,36 @@ RESULTS = ROOT / "experiments" / "everyday.jsonl"
 NEUTRAL_RECALLS = (0.6, 0.7)  # operating points: neutral's logit shifted until this share of validation neutral gets it
 
 
+def keep_marks() -> None:
+    """Make the normaliser keep "!" and "?" (a run of either one token) where it makes every mark a space.
+
+    The fifth screen's lever: training builds its tokenizer through `build_normalizer`, which this replaces.
+    """
+    from tokenizers import Regex, normalizers
+
+    import emotion_bilstm.tokenizer
+
+    build = emotion_bilstm.tokenizer.build_normalizer
+    punctuation = normalizers.Replace(Regex(r"[^\p{L}\p{N}\p{So}\s]"), " ").__getstate__()
+
+    def with_marks() -> normalizers.Sequence:
+        rules = []
+        for rule in build():
+            if rule.__getstate__() == punctuation:
+                rules += [
+                    normalizers.Replace(Regex(r"!+"), " ! "),
+                    normalizers.Replace(Regex(r"\?+"), " ? "),
+                    normalizers.Replace(Regex(r"[^\p{L}\p{N}\p{So}\s!?]"), " "),
+                ]
+            else:
+                rules.append(rule)
+        if len(rules) != len(build()) + 2:
+            sys.exit("--keep-marks: the normaliser has no punctuation rule to replace")
+        return normalizers.Sequence(rules)
+
+    emotion_bilstm.tokenizer.build_normalizer = with_marks
+
+
 def score(model: EmotionBiLSTM, data: Path, goemotions: Path) -> dict:
     """Every figure of the module docstring for `model` as it is: the release's, plus two."""
     texts, labels = read_split(data / "validation.txt")
@@ -108,8 +138,10 @@ def report(rows: list[dict]) -> dict:
     recipe_overrides = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
 
     def flags(r: dict) -> list[str]:
-        return (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if r["supplement"] else []) + (
-            ["emoji as tokens only (no emoji-to-word rules)"] if r.get("emoji_tokens_only") else []
+        return (
+            (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if r["supplement"] else [])
+            + (["emoji as tokens only (no emoji-to-word rules)"] if r.get("emoji_tokens_only") else [])
+            + (['"!" and "?" kept as tokens'] if r.get("keep_marks") else [])
         )
 
     recipe = {r["seed"]: r for r in rows if r["overrides"] == recipe_overrides and not flags(r)}
@@ -157,6 +189,9 @@ def main() -> None:
         help="no emoji-to-word rules: every emoji a token (issue 13's item 3)",
     )
     parser.add_argument(
+        "--keep-marks", action="store_true", help='keep "!" and "?" as tokens instead of deleting them (fifth screen)'
+    )
+    parser.add_argument(
         "--set", nargs="*", default=[], metavar="NAME=VALUE", help="TrainConfig settings; lists comma-separated"
     )
     parser.add_argument("--work-dir", default="/tmp/everyday")
@@ -182,13 +217,19 @@ def main() -> None:
         import emotion_bilstm.tokenizer
 
         emotion_bilstm.tokenizer.EMOJI_WORDS.clear()  # build_normalizer reads it when training builds the tokenizer
+    if args.keep_marks:
+        keep_marks()
     try:
         overrides = parse_overrides(args.set)
     except EmotionBiLSTMError as exc:
         parser.error(str(exc))
     settings = {**BASE_SETTINGS, **overrides}
     settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
-    flags = (["supplement"] if args.supplement else []) + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
+    flags = (
+        (["supplement"] if args.supplement else [])
+        + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
+        + (["keep-marks"] if args.keep_marks else [])
+    )
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
     name = f"{name or 'recipe'}-seed{args.seed}"
     output = Path(args.score_model or Path(args.work_dir) / name)
@@ -216,6 +257,7 @@ def main() -> None:
         "overrides": overrides,
         "supplement": args.supplement,
         "emoji_tokens_only": args.emoji_tokens_only,
+        "keep_marks": args.keep_marks,
         "seconds": round(time.perf_counter() - started),
         **figures,
     }
