@@ -59,8 +59,9 @@ def keep_marks() -> None:
     punctuation = normalizers.Replace(Regex(r"[^\p{L}\p{N}\p{So}\s]"), " ").__getstate__()
 
     def with_marks() -> normalizers.Sequence:
+        original = build()
         rules = []
-        for rule in build():
+        for rule in original:
             if rule.__getstate__() == punctuation:
                 rules += [
                     normalizers.Replace(Regex(r"!+"), " ! "),
@@ -69,7 +70,7 @@ def keep_marks() -> None:
                 ]
             else:
                 rules.append(rule)
-        if len(rules) != len(build()) + 2:
+        if len(rules) != len(original) + 2:
             sys.exit("--keep-marks: the normaliser has no punctuation rule to replace")
         return normalizers.Sequence(rules)
 
