@@ -35,7 +35,7 @@ from .errors import ModelLoadError
 from .files import replacing
 from .metrics import model_labels
 from .model import EmotionBiLSTM
-from .model_folder import CARD_NAME, CONFIG_NAME, METRICS_NAME, TOKENIZER_NAME, WEIGHTS_NAME, stored_float_dtype
+from .model_folder import METRICS_NAME, WEIGHTS_NAME, stored_float_dtype
 from .scoring import probabilities
 from .tokenizer import reads_a_word
 
@@ -266,17 +266,14 @@ def save_calibrated(
 ) -> None:
     """Save the model folder (atomically) with the figures in metrics.json and its reliability diagram.
 
-    Files in an existing folder that the model does not write itself are carried over; `dtype` is
-    the precision the weights are stored in (None: float32).
+    Everything else in an existing folder (the user's files, folders and links) stays as it is,
+    untouched and unread (`files.install_folder`); `dtype` is the precision the weights are stored
+    in (None: float32).
     """
-    folder = Path(folder)
     summary = dict(model.training_summary or {})
     summary["calibration"] = summary_figures(report)
     model.training_summary = summary
-    generated = {CONFIG_NAME, WEIGHTS_NAME, TOKENIZER_NAME, CARD_NAME, METRICS_NAME, DIAGRAM_NAME}
-    existing = folder.iterdir() if folder.is_dir() else []
-    kept = [item for item in existing if item.is_file() and item.name not in generated]
-    save_with_diagram(model, folder, report, log, dtype=dtype, extra_files=kept)
+    save_with_diagram(model, folder, report, log, dtype=dtype)
 
 
 def save_with_diagram(
@@ -353,6 +350,8 @@ def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, lo
     A multi-label model's thresholds move with its temperature (see `calibrate`): its labels stay.
     """
     folder = Path(model_dir)
+    if folder.is_symlink():
+        raise ModelLoadError(f"{model_dir}: is a symbolic link; calibrate rewrites a folder in place, give the folder")
     if not folder.is_dir():
         raise ModelLoadError(f"{model_dir}: no such model folder (calibrate rewrites a local folder)")
     model = EmotionBiLSTM.from_pretrained(folder)

@@ -9,6 +9,7 @@ logs a plain line per epoch instead.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from rich.console import Console
@@ -38,3 +39,14 @@ def progress(*columns: Any, enabled: bool = True, transient: bool = False) -> An
 
     console = stderr_console()
     return Progress(*columns, console=console, disable=not (enabled and console.is_terminal), transient=transient)
+
+
+def _raise_broken_pipe(console: Console) -> None:
+    raise BrokenPipeError(errno.EPIPE, "the reader of the output left")
+
+
+def broken_pipes_raise() -> None:
+    """Make every rich console (typer's help among them) raise BrokenPipeError when the reader of
+    stdout leaves (`emo-cli classify big.txt | head -1`), where rich would exit 1 itself: the CLI's
+    error boundary then ends quietly with 0, the same way for every command. For the CLI's process only."""
+    Console.on_broken_pipe = _raise_broken_pipe  # rich's documented hook, set for the class

@@ -19,7 +19,7 @@ from typing import IO, Any, BinaryIO
 
 from .choices import OutputFormat, values
 from .errors import InputError, os_error_cause, writing
-from .files import temporary_name
+from .files import clean_stale_temporaries, output_path, temporary_name
 from .labels import LABELS
 
 FORMATS = values(OutputFormat)
@@ -253,21 +253,25 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
     """stdout, or a temporary file beside `output` that replaces it only on success.
 
     On any failure (including Ctrl-C) the temporary file is removed and a previous `output` stays
-    untouched.
+    untouched. A FIFO or a terminal is written through, and a link through to its target
+    (`files.output_path`): neither is ever replaced by a regular file.
     """
     if output is None or str(output) == "-":
         yield sys.stdout
         return
-    target = Path(output)
-    if target.is_dir():
-        raise InputError(f"{target}: --output is a folder; give a file name")
+    target, atomic = output_path(Path(output))
     if not target.parent.is_dir():
-        raise InputError(f"{target}: the folder {target.parent} does not exist")
+        raise InputError(f"{output}: the folder {target.parent} does not exist")
+    if not atomic:
+        with writing(target), open(target, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        return
+    clean_stale_temporaries(target)
     temporary = temporary_name(target)
     try:
         handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
     except OSError as exc:
-        raise InputError(f"{target}: cannot write here ({exc.strerror})") from None
+        raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
     try:
         # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
         with writing(target), handle:

@@ -231,6 +231,12 @@ class TrainConfig:
         "GoEmotions labels of every train comment, also those the mapping leaves out (they then add no "
         "loss of the main labels). The head is not saved. 0: off.",
     )
+    overwrite: bool = setting(
+        False,
+        panel=RUN,
+        help="Replace the model already in --output-dir. Without it a model folder is never replaced; "
+        "a folder of other files, a file, '.', '..' and '/' never are.",
+    )
 
     def __post_init__(self) -> None:
         """Refuse a bad choice or an out-of-range number before any data is read.

@@ -29,8 +29,15 @@ from .averaging import WeightAverage
 from .batching import pad_batch
 from .cleaning import drop_conflicting, drop_shared_texts, with_validation
 from .data import SOURCE_COLUMN, is_multi_label, label_names, load_splits
-from .errors import EmotionBiLSTMError, writing
-from .files import replace_folder, temporary_name, write_text_atomic
+from .errors import EmotionBiLSTMError, OutputError, writing
+from .files import (
+    check_model_output,
+    clean_stale_temporaries,
+    refuse_special_folder,
+    replace_folder,
+    temporary_name,
+    write_text_atomic,
+)
 from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
 from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
 from .model_folder import WEIGHTS_NAME
@@ -235,6 +242,8 @@ def train(
         raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
     if config.goemotions_auxiliary_weight:
         auxiliary.goemotions_source(config.add_data)  # refuses before any data is read
+    check_model_output(Path(config.output_dir), overwrite=config.overwrite, resume=config.resume)
+    _check_checkpoint_dir(config.checkpoint_path())
     resumed = state_to_resume(config)
     accelerator = Accelerator(cpu=_use_cpu(config), mixed_precision=_mixed_precision(config))
     say = _main_process_log(accelerator, log)
@@ -637,8 +646,26 @@ def _save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) 
     accelerator.wait_for_everyone()
 
 
+def _check_checkpoint_dir(checkpoint_dir: Path) -> None:
+    """The checkpoint folder holds only what training writes there (accelerate's `state/` and
+    STATE_NAME): refuse one that holds anything else, which a checkpoint would replace."""
+    refuse_special_folder(checkpoint_dir)
+    if checkpoint_dir.is_symlink() or (checkpoint_dir.exists() and not checkpoint_dir.is_dir()):
+        raise OutputError(f"{checkpoint_dir}: is a link or not a folder; give --checkpoint-dir a new folder")
+    if not checkpoint_dir.is_dir():
+        return
+    clean_stale_temporaries(checkpoint_dir)
+    own = {"state", STATE_NAME, temporary_name(checkpoint_dir / "state", shared=True).name}
+    foreign = sorted(entry.name for entry in checkpoint_dir.iterdir() if entry.name not in own)
+    if foreign:
+        raise OutputError(
+            f"{checkpoint_dir}: holds files training did not write ({', '.join(foreign[:3])}); "
+            "give --checkpoint-dir a new folder"
+        )
+
+
 # Settings a resumed run may change: where things are, not what is computed.
-RESUMABLE_CHANGES = {"resume", "data", "output_dir", "checkpoint_dir"}
+RESUMABLE_CHANGES = {"resume", "overwrite", "data", "output_dir", "checkpoint_dir"}
 
 
 def _check_same_settings(config: TrainConfig, saved: dict[str, Any]) -> None:
