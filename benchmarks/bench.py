@@ -447,7 +447,7 @@ def train_only_twin(
         return None, None, f"{model_dir} (never trained on validation)"
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in summary["train_config"].items() if k in names}
-    settings.update(data=str(data), output_dir=str(workdir / "twin"), checkpoint_dir=None, resume=False)
+    settings.update(data=str(data), output_dir=str(workdir / "twin"), checkpoint_dir=None, resume=False, overwrite=True)
     settings.update(train_on_validation=False)
     if settings.get("add_data"):
         if goemotions is None:  # scoring the shipped model on text it trained on would flatter it

@@ -236,7 +236,9 @@ def main() -> None:
     output = Path(args.score_model or Path(args.work_dir) / name)
     started = time.perf_counter()
     if not args.score_model:
-        config = TrainConfig(data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, **settings)
+        config = TrainConfig(
+            data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, overwrite=True, **settings
+        )
         train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
     model = unshifted(output)
     figures = {"unshifted": score(model, Path(args.data), Path(args.goemotions))}

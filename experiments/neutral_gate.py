@@ -67,7 +67,13 @@ def train_gate(args: argparse.Namespace) -> None:
             handle.writelines(json.dumps({"text": text, "label": label}) + "\n" for text, label in rows)
     output = Path(args.work_dir) / f"gate-{args.variant}-seed{args.seed}"
     config = TrainConfig(
-        data=str(data), output_dir=str(output), seed=args.seed, keep_last=True, label_smoothing=0.1, **BASE_SETTINGS
+        data=str(data),
+        output_dir=str(output),
+        seed=args.seed,
+        keep_last=True,
+        label_smoothing=0.1,
+        overwrite=True,
+        **BASE_SETTINGS,
     )
     train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
     print(output)

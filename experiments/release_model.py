@@ -104,7 +104,8 @@ def same_recipe(a: dict, b: dict) -> bool:
 
     def resolved(settings: dict) -> dict:
         where = {"data": str(Path(settings.get("data") or "").resolve())}
-        return settings | where | {"add_data": [str(Path(p).resolve()) for p in settings.get("add_data") or []]}
+        run = {"overwrite": None}  # how the run was started, not what it computed
+        return settings | where | {"add_data": [str(Path(p).resolve()) for p in settings.get("add_data") or []]} | run
 
     return resolved(a) == resolved(b)
 
@@ -156,7 +157,7 @@ def main() -> None:
     log("run 1/2: train split only, for held-out validation figures")
     # the last epoch, as in run 2, so these figures describe the weights that ship
     heldout_config = TrainConfig(
-        data=str(data), output_dir=str(work / "heldout"), seed=SEED, keep_last=True, **settings
+        data=str(data), output_dir=str(work / "heldout"), seed=SEED, keep_last=True, overwrite=True, **settings
     )
     heldout_summary = trained(heldout_config, args.reuse_trained, log)
     heldout = EmotionBiLSTM.from_pretrained(work / "heldout")
@@ -164,7 +165,7 @@ def main() -> None:
 
     log(f"run 2/2: train + validation for exactly {heldout_config.epochs} epochs (the release)")
     release_config = TrainConfig(
-        data=str(data), output_dir=str(work / "full"), seed=SEED, train_on_validation=True, **settings
+        data=str(data), output_dir=str(work / "full"), seed=SEED, train_on_validation=True, overwrite=True, **settings
     )
     release_summary = trained(release_config, args.reuse_trained, log)
     release = EmotionBiLSTM.from_pretrained(work / "full")

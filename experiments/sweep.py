@@ -45,7 +45,7 @@ def main() -> None:
     overrides = args.overrides
     for seed in [int(s) for s in args.seeds.split(",")]:
         out = ROOT / "runs" / "sweep" / f"{args.name}-s{seed}"
-        config = TrainConfig(data=str(DATA), output_dir=str(out), seed=seed, **overrides)
+        config = TrainConfig(data=str(DATA), output_dir=str(out), seed=seed, overwrite=True, **overrides)
         started = time.perf_counter()
         summary = train(config, show_progress=False)
         seconds = time.perf_counter() - started
