@@ -289,3 +289,30 @@ def test_calibrate_keeps_the_folders_other_entries_and_never_copies_a_link(
     assert (model / "notes" / "run.md").read_text() == "settings I tried\n"
     assert (model / "token-link").is_symlink() and os.readlink(model / "token-link") == str(secret)
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_sigterm_mid_training_leaves_no_temporary_files_and_resumes(data: Path, tmp_path: Path) -> None:
+    output = tmp_path / "model"
+    args = [sys.executable, "-m", "emotion_bilstm", "train", "--data", str(data), "--output-dir", str(output)]
+    args += [*TINY, "--epochs", "200", "--patience", "200"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), cwd=REPO)
+    checkpoint = tmp_path / "model.checkpoints" / "train_state.json"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not checkpoint.exists():
+            assert process.poll() is None, process.communicate()[1].decode()
+            time.sleep(0.05)
+        time.sleep(0.5)  # into a later epoch, maybe mid-save
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    debris = [p for p in tmp_path.rglob(".*") if ".tmp" in p.name or ".old" in p.name]
+    assert debris == []
+    from emotion_bilstm import EmotionBiLSTM
+
+    EmotionBiLSTM.from_pretrained(output)  # the last finished epoch's model, whole
