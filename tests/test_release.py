@@ -108,7 +108,16 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
     # where the data lies is not the recipe; which data it is, is
-    ignored = {"data", "add_data", "output_dir", "checkpoint_dir", "train_on_validation", "keep_last", "resume"}
+    ignored = {
+        "data",
+        "add_data",
+        "output_dir",
+        "checkpoint_dir",
+        "train_on_validation",
+        "keep_last",
+        "resume",
+        "overwrite",
+    }
     assert {k: v for k, v in trained.items() if k not in ignored} == {
         k: v for k, v in expected.items() if k not in ignored
     }
