@@ -55,7 +55,18 @@ MAX_LABELS = 10_000  # far beyond any label set one text classifier head should 
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 # safetensors' codes for the dtypes a weights file may hold, by torch's name for them
-DTYPE_NAMES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
+DTYPE_NAMES = {
+    "F64": "float64",
+    "F32": "float32",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
 # What `from_pretrained` accepts: floating point only (integer or bool weights would load and predict
 # garbage); float64 is copied into the float32 parameters like the others.
 LOAD_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
