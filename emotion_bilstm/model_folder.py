@@ -4,6 +4,9 @@ A folder holds `config.json` (the constructor arguments), `model.safetensors`, `
 model card `README.md` and, after training, `metrics.json`. Nothing but safetensors and JSON is ever
 read (a pickle can run code), and every file is checked before it is used: a corrupt, hostile or
 mismatched file is refused with one line naming it, never a traceback or a silently wrong model.
+
+Every read goes through `read_bounded`: a regular file (never a FIFO, which would hang, nor a device
+such as /dev/zero, which never ends), not a symbolic link out of the folder, and under a size cap.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +26,7 @@ import safetensors.torch
 import torch
 from huggingface_hub import hf_hub_download
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as tensors_from_bytes  # safetensors' own format, never a pickle
 from tokenizers import Tokenizer
 
 from .choices import Pooling, values
@@ -48,7 +55,42 @@ MAX_LABELS = 10_000  # far beyond any label set one text classifier head should 
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 # safetensors' codes for the dtypes a weights file may hold, by torch's name for them
-DTYPE_NAMES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
+DTYPE_NAMES = {
+    "F64": "float64",
+    "F32": "float32",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
+# What `from_pretrained` accepts: floating point only (integer or bool weights would load and predict
+# garbage); float64 is copied into the float32 parameters like the others.
+LOAD_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
+# The most bytes each file of a model folder may hold. Far above what any model this package writes
+# needs (the shipped model: config 0.5 KB, card 20 KB, metrics 40 KB, tokenizer 1 MB, weights 9 MB),
+# low enough that a hostile folder (a 10 GB "config") cannot take the machine's memory.
+FILE_LIMITS = {
+    CONFIG_NAME: 4 << 20,  # MAX_LABELS labels named twice (id2label, label2id) plus thresholds: about 1 MB
+    METRICS_NAME: 16 << 20,  # a training summary: per-class figures and histories
+    CARD_NAME: 4 << 20,  # the rendered model card
+    TOKENIZER_NAME: 128 << 20,  # SIZE_LIMITS' 2,000,000 tokens at up to ~60 bytes of JSON each
+    WEIGHTS_NAME: 4 << 30,  # MAX_PARAMETERS float32 values plus the largest head, with room to spare
+}
+# JSON we parse ourselves may nest this deep (config.json nests 2 levels, metrics.json 4); Python's
+# parser gives up with a RecursionError near 1,000 and later code may recurse through what it returns.
+MAX_JSON_DEPTH = 64
+# A text run through a loaded tokenizer once: a normaliser rule that panics inside the Rust library
+# (an empty-match Replace before Lowercase does, on any text) is refused at load, not at predict.
+PROBE_TEXT = "I DIDN'T feel ﬁne!! 😭❤️ @bob https://t.co/x &amp; Ünïcode sooo  "
+# Names that end like these are files, never Hub repos: `--model data/train.txt` is a path.
+FILE_SUFFIXES = (
+    ".txt", ".json", ".jsonl", ".csv", ".tsv", ".md", ".yaml", ".yml", ".parquet", ".arrow", ".safetensors",
+    ".bin", ".pt", ".pth", ".pkl", ".ckpt", ".onnx", ".h5", ".npy", ".npz", ".png", ".gz", ".zip", ".tar",
+)  # fmt: skip
 
 # ----- writing ----------------------------------------------------------------------------------
 
@@ -98,10 +140,15 @@ def stored_float_dtype(weights: Path) -> torch.dtype | None:
 
 
 def check_source(model_id: str) -> None:
-    """Refuse a local folder with a file missing (or a pickle instead of weights), and a path that is no
-    folder, before the Hub mixin reads anything or takes the path for a Hub id."""
+    """Refuse a local folder with a file missing, hostile (a FIFO, a link out of the folder, oversize) or a
+    pickle instead of weights, and a path that is no folder, before the Hub mixin reads anything or takes
+    the path for a Hub id (which would cost a round of network retries)."""
     if os.path.isdir(model_id):
         _check_local_folder(Path(model_id))
+    elif os.path.lexists(model_id):
+        raise ModelLoadError(
+            f"{model_id}: not a model folder (a file; pass the folder holding {CONFIG_NAME} and {WEIGHTS_NAME})"
+        )
     elif looks_like_path(model_id):
         raise ModelLoadError(f"{model_id}: no such model folder")
 
@@ -115,13 +162,33 @@ def loading(model_id: str) -> Iterator[None]:
         raise
     except json.JSONDecodeError as exc:
         raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is not valid JSON ({exc})") from None
+    # The mixin parses a Hub repo's config.json itself (a local folder's was checked by `check_source`):
+    # these two are what Python's JSON parser raises on absurd nesting and on a 5,000-digit integer.
+    except RecursionError:
+        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is nested too deeply to read") from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
+        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} holds an integer too long to read") from None
     except Exception as exc:
         raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
 
 
 def looks_like_path(model_id: str) -> bool:
-    """True for things a user means as a folder (./runs/x, /tmp/x, a/b/c), not a Hub id (owner/name)."""
-    return model_id.startswith((".", "/", "~")) or model_id.count("/") != 1 or (os.sep != "/" and os.sep in model_id)
+    """True for things a user means as a path (./runs/x, /tmp/x, a/b/c, data/x.txt), not a Hub id (owner/name)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if model_id.startswith((".", "/", "~")) or model_id.count("/") != 1:
+        return True
+    if any(sep in model_id for sep in (os.sep, os.altsep) if sep and sep != "/"):
+        return True
+    if model_id.lower().endswith(FILE_SUFFIXES):
+        return True
+    try:
+        validate_repo_id(model_id)
+    except HFValidationError:
+        return True  # no Hub repo can have this name
+    return False
 
 
 def fetcher(model_id: str, **download: Any) -> Callable[[str], str]:
@@ -229,24 +296,89 @@ def _check_id2label(model_id: str, id2label: Any, label2id: Any, num_labels: int
 
 
 def read_tokenizer(model_id: str, fetch: Callable[[str], str], vocab_size: int) -> Tokenizer:
-    """tokenizer.json, which must have exactly the vocabulary the embedding was built for."""
+    """tokenizer.json, which must have exactly the vocabulary the embedding was built for, every id a row
+    of it, and a normaliser that runs."""
+    data = read_bounded(_fetched(model_id, fetch, TOKENIZER_NAME), owner=model_id)
     try:
-        tokenizer = Tokenizer.from_file(fetch(TOKENIZER_NAME))
+        tokenizer = Tokenizer.from_str(data.decode("utf-8"))
     except Exception as exc:
-        raise ModelLoadError(f"{model_id}: {TOKENIZER_NAME} is missing or unreadable ({first_line(exc)})") from None
+        raise ModelLoadError(f"{model_id}: {TOKENIZER_NAME} is unreadable ({first_line(exc)})") from None
     if tokenizer.get_vocab_size() != vocab_size:
         raise ModelLoadError(
             f"{model_id}: {TOKENIZER_NAME} has {tokenizer.get_vocab_size()} tokens but {CONFIG_NAME} says "
             f"vocab_size {vocab_size}: they do not belong together"
         )
+    # get_vocab_size counts entries: ids need not run 0..n-1, and an id past the embedding's rows
+    # fails (or crawls through a huge one-hot) only when a text holds that token
+    vocab = tokenizer.get_vocab(with_added_tokens=True)
+    token, top = max(vocab.items(), key=lambda item: item[1], default=("", -1))
+    if top >= vocab_size:
+        raise ModelLoadError(
+            f"{model_id}: {TOKENIZER_NAME} gives {token!r} the id {top}, past the embedding's {vocab_size} rows "
+            f"({CONFIG_NAME} vocab_size)"
+        )
+    _probe(model_id, tokenizer)
     return tokenizer
 
 
+def _probe(model_id: str, tokenizer: Tokenizer) -> None:
+    """Run the tokenizer once: a rule that fails or panics inside the Rust library is refused here.
+
+    A Rust panic arrives as pyo3's PanicException, a BaseException (not an Exception), after Rust's
+    panic hook has written to the process's stderr: that goes to a temporary file, shown only when
+    the probe passes (a warning), so that a refusal stays one line.
+    """
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            tokenizer.encode(PROBE_TEXT)
+        except BaseException as exc:  # PanicException is no Exception; the others are raised again below
+            failure: BaseException | None = exc
+        else:
+            failure = None
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        if failure is None:
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", "replace"))
+            return
+    if not isinstance(failure, Exception) and type(failure).__name__ != "PanicException":
+        raise failure  # KeyboardInterrupt, SystemExit
+    raise ModelLoadError(
+        f"{model_id}: {TOKENIZER_NAME} cannot tokenize text; its normaliser or pre-tokenizer is broken "
+        f"({first_line(failure)})"
+    )
+
+
 def read_weights(model_id: str, fetch: Callable[[str], str]) -> dict[str, torch.Tensor]:
+    """model.safetensors' tensors, all floating point (checked from the header before any is loaded)."""
+    data = read_bounded(_fetched(model_id, fetch, WEIGHTS_NAME), owner=model_id)
+    _check_stored_dtypes(model_id, data)
     try:
-        return safetensors.torch.load_file(fetch(WEIGHTS_NAME))
+        return tensors_from_bytes(data)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({first_line(exc)})") from None
+
+
+def _check_stored_dtypes(model_id: str, data: bytes) -> None:
+    """A safetensors file opens with an 8-byte header length and a JSON header naming each tensor's dtype."""
+    length = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if not 0 < length <= len(data) - 8:
+        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated (no valid header)")
+    header = parse_json(data[8 : 8 + length], f"{model_id}: {WEIGHTS_NAME}'s header")
+    if not isinstance(header, dict) or not all(isinstance(v, dict) for k, v in header.items() if k != "__metadata__"):
+        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated (a malformed header)")
+    for name in sorted(k for k in header if k != "__metadata__"):
+        code = header[name].get("dtype")
+        if code not in LOAD_DTYPES:
+            stored = DTYPE_NAMES.get(code, str(code).lower())
+            raise ModelLoadError(
+                f"{model_id}: {WEIGHTS_NAME} stores {name} as {stored}; weights must be floating point "
+                f"({', '.join(str(d).removeprefix('torch.') for d in LOAD_DTYPES.values())})"
+            )
 
 
 def load_weights(model_id: str, model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -269,12 +401,17 @@ def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict
                 f"{model_id}: {WEIGHTS_NAME} has {state[name].shape[0]} output rows ({name}) but {CONFIG_NAME}'s "
                 f"id2label names {tensor.shape[0]} labels: they do not belong together"
             )
+        if state[name].dtype not in LOAD_DTYPES.values():
+            raise ModelLoadError(
+                f"{model_id}: {WEIGHTS_NAME} holds {name} as {str(state[name].dtype).removeprefix('torch.')}; "
+                "weights must be floating point"
+            )
         if tuple(state[name].shape) != tuple(tensor.shape):
             raise ModelLoadError(
                 f"{model_id}: {WEIGHTS_NAME} has {name} of shape {tuple(state[name].shape)} but {CONFIG_NAME} "
                 f"implies {tuple(tensor.shape)}"
             )
-        if state[name].is_floating_point() and not bool(torch.isfinite(state[name]).all()):
+        if not bool(torch.isfinite(state[name]).all()):
             raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds NaN or infinite values in {name} (corrupt)")
     extra = sorted(set(state) - set(expected))
     if extra:
@@ -295,21 +432,150 @@ def _check_local_folder(folder: Path) -> None:
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
     if TOKENIZER_NAME not in names:
         raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
-    try:  # checked here because the Hub mixin reads config.json before our validation runs
-        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is not valid JSON ({first_line(exc)})") from None
+    # Every file loading reads is checked before anything opens one: a FIFO would hang the first reader.
+    for name in (WEIGHTS_NAME, TOKENIZER_NAME, METRICS_NAME):
+        if name in names:
+            check_regular_file(folder / name, owner=str(folder))
+    # config.json is read here because the Hub mixin reads it (without bounds) before our validation runs
+    config = parse_json(read_bounded(folder / CONFIG_NAME, owner=str(folder)), f"{folder}: {CONFIG_NAME}")
     if not isinstance(config, dict):
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
 
 
-def read_training_summary(fetch: Callable[[str], str]) -> dict[str, Any] | None:
-    """metrics.json as a dict, or None when the model has none (it is optional) or it is unreadable."""
+def read_training_summary(fetch: Callable[[str], str], model_id: str | None = None) -> dict[str, Any] | None:
+    """metrics.json as a dict, or None when the model has none (it is optional) or its content is no JSON
+    object. A metrics.json that is no regular file, links out of the folder or is oversize is refused."""
     try:
-        summary = json.loads(Path(fetch(METRICS_NAME)).read_text(encoding="utf-8"))
-    except Exception:  # absent locally or on the Hub, offline, or not JSON: the model still works
+        path = Path(fetch(METRICS_NAME))
+    except Exception:  # not in the Hub repo, or offline: the model still works
+        return None
+    if not os.path.lexists(path):
+        return None
+    data = read_bounded(path, owner=model_id or str(path.parent))
+    try:
+        summary = parse_json(data, f"{model_id or path.parent}: {METRICS_NAME}")
+    except ModelLoadError:  # not JSON: the model still works, the card just cannot quote its figures
         return None
     return summary if isinstance(summary, dict) else None
+
+
+# ----- bounded, typed reads -----------------------------------------------------------------------
+
+
+def _fetched(model_id: str, fetch: Callable[[str], str], name: str) -> Path:
+    """The local path of `name` (a Hub download fetches it into the cache first)."""
+    try:
+        return Path(fetch(name))
+    except Exception as exc:
+        raise ModelLoadError(f"{model_id}: {name} is missing or unreadable ({first_line(exc)})") from None
+
+
+def allowed_root(folder: Path) -> Path:
+    """Where the files of `folder` may live: the folder itself, or for a Hub cache snapshot
+    (models--OWNER--NAME/snapshots/SHA, whose files link to ../../blobs) the cached repo."""
+    real = Path(os.path.realpath(folder))
+    if real.parent.name == "snapshots" and real.parent.parent.name.startswith("models--"):
+        return real.parent.parent
+    return real
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISDIR: "a folder",
+        stat.S_ISLNK: "a symbolic link",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+
+
+def check_regular_file(path: Path, owner: str, limit: int | None = None) -> tuple[Path, os.stat_result]:
+    """The path to open and its stat, for a regular file under `limit` bytes (FILE_LIMITS by name) that is
+    no link out of its folder; anything else is refused with one line naming the file. Opens nothing."""
+    name = path.name
+    limit = FILE_LIMITS.get(name, 1 << 20) if limit is None else limit
+    try:
+        info = os.lstat(path)
+        target = path
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            root = allowed_root(path.parent)
+            if not target.is_relative_to(root):
+                raise ModelLoadError(
+                    f"{owner}: {name} is a symbolic link to {target}, outside the model folder; refusing to read it"
+                )
+            info = os.stat(target)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{owner}: {name} is missing (or a broken symbolic link)") from None
+    except OSError as exc:
+        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelLoadError(f"{owner}: {name} is {_kind(info.st_mode)}, not a regular file; refusing to read it")
+    if info.st_size > limit:
+        raise ModelLoadError(f"{owner}: {name} is {info.st_size:,} bytes, over the {limit:,} a {name} may hold")
+    return target, info
+
+
+def read_bounded(path: Path, owner: str, limit: int | None = None) -> bytes:
+    """The bytes of the regular file `path` (see `check_regular_file`), read without following a link
+    swapped in after the check and never more than `limit` bytes."""
+    name = path.name
+    limit = FILE_LIMITS.get(name, 1 << 20) if limit is None else limit
+    target, checked = check_regular_file(path, owner, limit)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino) or not stat.S_ISREG(opened.st_mode):
+            raise ModelLoadError(f"{owner}: {name} was replaced while it was being read; refusing it")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ModelLoadError(f"{owner}: {name} grew past the {limit:,} bytes a {name} may hold while being read")
+    return b"".join(chunks)
+
+
+def parse_json(data: bytes, what: str) -> Any:
+    """JSON from bytes, with absurd nesting, absurd integers and bad UTF-8 refused as one line naming `what`
+    ("runs/emo: config.json")."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ModelLoadError(f"{what} is not UTF-8 text") from None
+    except RecursionError:
+        raise ModelLoadError(f"{what} is nested too deeply to read (over {MAX_JSON_DEPTH} levels)") from None
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"{what} is not valid JSON ({first_line(exc)})") from None
+    except ValueError:  # Python refuses integers of over 4,300 digits
+        raise ModelLoadError(f"{what} holds an integer too long to read") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ModelLoadError(f"{what} is nested too deeply to read (over {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in `value`, without recursing."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def default_model_dir() -> Path:
