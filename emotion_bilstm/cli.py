@@ -498,9 +498,10 @@ def push(
 ) -> None:
     """Publish a model folder to the Hugging Face Hub in one commit.
 
-    The folder must load as a model and hold its model card (README.md); only its own top-level regular
-    files are uploaded (no hidden files, symlinks or subfolders). The token comes from HF_TOKEN or
-    `hf auth login` and is never printed.
+    The folder must load as a model and hold its model card (README.md). Only the release's files are
+    uploaded (model.safetensors, config.json, tokenizer.json, README.md, metrics.json, the card's
+    images): never a pickle, a link or a subfolder; --dry-run lists what is left out. The token comes
+    from HF_TOKEN or `hf auth login` and is never printed.
 
     [bold]emo-cli push runs/emo --repo-id me/emotion-bilstm --dry-run[/bold]\n
     [bold]emo-cli push runs/emo --repo-id me/emotion-bilstm --revision v1 --commit-message "Retrained"[/bold]
