@@ -21,6 +21,7 @@ from emotion_bilstm.fast_lstm import (
     PRECISION_VARIABLE,
     bfloat16_is_native,
     choose_engine,
+    describe_engine,
     fast_path,
     unsupported_reason,
 )
@@ -269,3 +270,29 @@ def test_bfloat16_is_native_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a PyTorch without the private checks
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
     assert bfloat16_is_native() is False
+
+
+def test_describe_engine(cpu, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = random_model("max")
+    cpu(True)
+    assert describe_engine(model) == "fast-bf16 (bfloat16 recurrent products: this CPU has AVX512-BF16/AMX)"
+    assert describe_engine(model, "fast") == "fast (float32)"
+    assert describe_engine(model, "reference") == "reference (nn.LSTM)"
+    assert describe_engine(model, "fast-bf16") == "fast-bf16 (bfloat16 recurrent products: asked for)"
+    monkeypatch.setenv(PRECISION_VARIABLE, "float32")
+    assert describe_engine(model) == f"fast (float32: {PRECISION_VARIABLE}=float32)"
+    cpu(False)
+    assert describe_engine(model) == f"fast (float32: {PRECISION_VARIABLE}=float32)"
+    monkeypatch.delenv(PRECISION_VARIABLE)
+    assert describe_engine(model) == "fast (float32)"
+    monkeypatch.setenv(PRECISION_VARIABLE, "bfloat16")
+    assert describe_engine(model) == (
+        f"fast-bf16 (bfloat16 recurrent products: {PRECISION_VARIABLE}=bfloat16; "
+        "emulated on this CPU, slower than float32)"
+    )
+    two_layers = EmotionBiLSTM(vocab_size=50, embedding_dim=8, hidden_size=6, num_layers=2)
+    assert describe_engine(two_layers) == (
+        "reference (nn.LSTM; the fast path cannot run this model: only one-layer bidirectional LSTMs with biases)"
+    )
+    with pytest.raises(ValueError, match="unknown engine"):
+        describe_engine(model, "turbo")
