@@ -219,9 +219,10 @@ class EmotionBiLSTM(
         The one entry point to the network for inference: predict, explain, calibrate and `emo-cli
         evaluate` all come through here, so a temperature is fitted on the logits it is applied to
         (training's per-epoch validation runs `forward` on the training device). `engine`
-        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model (same numbers
-        as nn.LSTM within 1e-5, several times faster; bfloat16 products where the CPU has bfloat16
-        units), `reference` runs nn.LSTM. Every row must hold at least one id.
+        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model, several times
+        faster: `fast-bf16` where the CPU has bfloat16 units (probabilities within about 1e-3 of
+        nn.LSTM's, same labels), `fast` elsewhere (float32, within 1e-5); `reference` runs nn.LSTM.
+        `fast_lstm.describe_engine` says which one runs. Every row must hold at least one id.
         """
         check_inference_arguments(batch_size=batch_size)
         chosen = choose_engine(self, engine)
