@@ -210,12 +210,45 @@ def choose_engine(model: nn.Module, engine: str = "auto") -> str:
         return engine
     if reason is not None:
         return "reference"
-    precision = os.environ.get(PRECISION_VARIABLE, "").strip().lower()
-    if precision not in ("", "float32", "bfloat16"):
-        raise ValueError(f"{PRECISION_VARIABLE}={precision!r}: use float32 or bfloat16")
+    precision = forced_precision()
     if precision == "bfloat16" or (not precision and bfloat16_is_native()):
         return "fast-bf16"
     return "fast"
+
+
+def forced_precision() -> str:
+    """The precision PRECISION_VARIABLE forces on `auto` ("float32" or "bfloat16"), or "" when unset."""
+    precision = os.environ.get(PRECISION_VARIABLE, "").strip().lower()
+    if precision not in ("", "float32", "bfloat16"):
+        raise ValueError(f"{PRECISION_VARIABLE}={precision!r}: use float32 or bfloat16")
+    return precision
+
+
+def describe_engine(model: nn.Module, engine: str = "auto") -> str:
+    """A short phrase for logs: the engine `engine` runs for `model` on this machine, and why.
+
+    For example "fast-bf16 (bfloat16 recurrent products: this CPU has AVX512-BF16/AMX)", "fast (float32)"
+    or "reference (nn.LSTM)". Raises ValueError as `choose_engine` does.
+    """
+    chosen = choose_engine(model, engine)
+    precision = forced_precision() if engine == "auto" else ""
+    if chosen == "reference":
+        reason = unsupported_reason(model) if engine == "auto" else None
+        return (
+            f"reference (nn.LSTM; the fast path cannot run this model: {reason})" if reason else "reference (nn.LSTM)"
+        )
+    if chosen == "fast":
+        return f"fast (float32: {PRECISION_VARIABLE}=float32)" if precision else "fast (float32)"
+    native = bfloat16_is_native()
+    if precision:
+        why = f"{PRECISION_VARIABLE}=bfloat16"
+    elif engine == "auto":
+        why = "this CPU has AVX512-BF16/AMX"
+    else:
+        why = "asked for"
+    if not native:
+        why += "; emulated on this CPU, slower than float32"
+    return f"fast-bf16 (bfloat16 recurrent products: {why})"
 
 
 def _weights_key(model: nn.Module, bfloat16: bool) -> tuple:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import shutil
 from collections.abc import Sequence
@@ -50,6 +51,29 @@ from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
+
+_NOT_GIVEN = object()  # batch_size has a default but no "none": None is refused like -1
+
+
+def check_inference_arguments(*, batch_size: Any = _NOT_GIVEN, top_k: Any = None, threshold: Any = None) -> None:
+    """Refuse what the CLI's options refuse, with a ValueError naming the argument and its value.
+
+    `batch_size` and `top_k` must be integers >= 1 (not bools), `threshold` a number from 0 to 1
+    (not NaN); `top_k` and `threshold` may be None (not given). Unchecked, a negative batch size
+    made `predict` score every text from unfilled logits (the same uniform scores for all).
+    """
+    if batch_size is not _NOT_GIVEN and not _is_count(batch_size):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if top_k is not None and not _is_count(top_k):
+        raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1
+    ):
+        raise ValueError(f"threshold must be a number from 0 to 1, got {threshold!r}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 class EmotionBiLSTM(
@@ -195,10 +219,12 @@ class EmotionBiLSTM(
         The one entry point to the network for inference: predict, explain, calibrate and `emo-cli
         evaluate` all come through here, so a temperature is fitted on the logits it is applied to
         (training's per-epoch validation runs `forward` on the training device). `engine`
-        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model (same numbers
-        as nn.LSTM within 1e-5, several times faster; bfloat16 products where the CPU has bfloat16
-        units), `reference` runs nn.LSTM. Every row must hold at least one id.
+        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model, several times
+        faster: `fast-bf16` where the CPU has bfloat16 units (probabilities within about 1e-3 of
+        nn.LSTM's, same labels), `fast` elsewhere (float32, within 1e-5); `reference` runs nn.LSTM.
+        `fast_lstm.describe_engine` says which one runs. Every row must hold at least one id.
         """
+        check_inference_arguments(batch_size=batch_size)
         chosen = choose_engine(self, engine)
         if chosen == "reference":
             return reference_logits(self, ids, batch_size)
@@ -210,6 +236,7 @@ class EmotionBiLSTM(
         A multi-label model's rows are independent per-label probabilities (sigmoid), not a softmax.
         `engine` as in `logits`.
         """
+        check_inference_arguments(batch_size=batch_size)
         return self._proba_for_ids(self.encode(list(texts)), batch_size, engine)
 
     def _proba_for_ids(self, ids: list[list[int]], batch_size: int = 512, engine: str = "auto") -> torch.Tensor:
@@ -235,7 +262,10 @@ class EmotionBiLSTM(
         A text with no word the model reads (empty, punctuation, unknown emoji, only URLs or @mentions,
         only words it never saw) gets `label: None` (`labels: None`) and a `reason`: any label would be
         a guess.
+
+        Raises ValueError for a `batch_size` or `top_k` below 1 or a `threshold` outside 0..1.
         """
+        check_inference_arguments(batch_size=batch_size, top_k=top_k, threshold=threshold)
         if isinstance(texts, str):
             texts = [texts]
         ids = self.encode(list(texts))
@@ -247,6 +277,7 @@ class EmotionBiLSTM(
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
+        check_inference_arguments(batch_size=batch_size, top_k=top_k)
         return explain_texts(self, texts, top_k=top_k, batch_size=batch_size)
 
     # ----- Hub format ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ a saved model's config.json always records its own dropout, so loading one is un
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -274,6 +275,9 @@ def _choice_value(name: str, value: Any, choice: type[Enum]) -> str:
 
 
 def _check_range(name: str, value: Any, meaning: Setting) -> None:
+    # NaN passes every comparison below, and inf the open-ended ones: --lr inf trained on NaN
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EmotionBiLSTMError(f"{name} {value!r} is not a finite number")
     if meaning.low is not None and value < meaning.low:
         raise EmotionBiLSTMError(f"{name} {value!r} is below its least value {meaning.low}")
     if meaning.high is not None and value > meaning.high:

@@ -447,7 +447,7 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
     run.train_loader.set_epoch(epoch)
     model.train()
     total_loss, batches = 0.0, 0
-    for batch in run.train_loader:
+    for step, batch in enumerate(run.train_loader, start=1):
         input_ids = _word_dropout(batch["input_ids"], config.word_dropout)
         if run.auxiliary_head is None:
             loss = run.loss_fn(model(input_ids, batch["lengths"]).float(), batch["labels"])
@@ -469,11 +469,42 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
         if run.averager is not None:
             run.averager.update(run.unwrapped)
         run.optimizer.zero_grad(set_to_none=True)
-        total_loss += loss.item()
+        loss_value = loss.item()
+        _stop_unless_finite(run, "the loss", loss_value, epoch, step)
+        total_loss += loss_value
         batches += 1
         step_done(f"epoch {epoch} loss {total_loss / batches:.4f}")
+    # A finite loss can still step to infinite weights (say on the epoch's last step): never evaluate or save them.
+    largest = torch.stack([p.detach().abs().amax() for p in _trained_parameters(model, run.auxiliary_head)]).amax()
+    _stop_unless_finite(run, "the weights", float(largest), epoch, batches)  # NaN if any is NaN
     mean_loss = torch.tensor(total_loss / max(batches, 1), device=accelerator.device)
     return accelerator.reduce(mean_loss, "mean").item()
+
+
+def _stop_unless_finite(run: Run, what: str, value: float, epoch: int, step: int) -> None:
+    """Stop training with an EmotionBiLSTMError unless `value` is finite on every process (all stop together).
+
+    Checked after every step, before anything of the epoch is evaluated or saved, so the model folder
+    and the checkpoint keep the last good epoch's, or are never written: training on used to save
+    NaN weights that the loader then refused. One process stopping alone would leave the others
+    waiting for it in the next gradient all-reduce.
+    """
+    accelerator = run.accelerator
+    bad = not math.isfinite(value)
+    if accelerator.num_processes > 1:
+        bad = bool(accelerator.reduce(torch.tensor(float(bad), device=accelerator.device), "sum") > 0)
+    if not bad:
+        return
+    kept = f"{run.config.output_dir} keeps epoch {run.state.best_epoch}'s model" if run.state.best_epoch else ""
+    raise EmotionBiLSTMError(
+        f"training stopped: {what} became {_non_finite(value)} at epoch {epoch} step {step}; the learning rate "
+        f"({run.config.learning_rate:g}) is probably too high: try a lower --lr" + (f" ({kept})" if kept else "")
+    )
+
+
+def _non_finite(value: float) -> str:
+    """How a value is not finite: NaN, infinite, or (finite here) NaN or infinite on another process."""
+    return "NaN" if math.isnan(value) else "infinite" if math.isinf(value) else "NaN or infinite"
 
 
 def evaluate_and_keep_best(run: Run, epoch: int, train_loss: float, epoch_started: float) -> dict[str, Any]:

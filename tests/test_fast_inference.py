@@ -1,4 +1,10 @@
-"""The fast inference path (fast_lstm.py, fast_tokenize.py) gives the reference path's numbers."""
+"""The fast inference path (fast_lstm.py, fast_tokenize.py) gives the reference path's numbers.
+
+Every parity test names the engine it checks, so that it holds on every x86 CPU: `auto` picks
+`fast-bf16` where the CPU has AVX512-BF16 or AMX and `fast` elsewhere. `fast` (float32) is held to
+the reference within 1e-5; `fast-bf16` within BF16_ATOL, with at least BF16_LABEL_AGREEMENT of the
+labels unchanged. What `auto` picks is tested with the CPU's flags mocked both ways.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,15 @@ import pytest
 import torch
 from conftest import synthetic_examples
 
-from emotion_bilstm.fast_lstm import fast_path, unsupported_reason
+from emotion_bilstm import fast_lstm
+from emotion_bilstm.fast_lstm import (
+    PRECISION_VARIABLE,
+    bfloat16_is_native,
+    choose_engine,
+    describe_engine,
+    fast_path,
+    unsupported_reason,
+)
 from emotion_bilstm.fast_tokenize import NORMALIZER_FINGERPRINT, normalizer_fingerprint, word_lookup_for
 from emotion_bilstm.model import POOLINGS, EmotionBiLSTM
 from emotion_bilstm.tokenizer import build_normalizer, encode_batch, train_tokenizer
@@ -27,6 +41,16 @@ PROBE_TEXTS = [" ".join(TRAIN_TEXTS[i % len(TRAIN_TEXTS)].split()[: 1 + i % 9] *
     "caf\u00e9 na\u00efve \u2019tis",
     "word " * 200,
 ]
+# fast-bf16 against the reference, on these random models: at most 6.4e-4 apart, every label kept
+# (5 seeds x 3 poolings x 3 batch sizes, native AMX and emulated alike).
+BF16_ATOL = 5e-3
+BF16_LABEL_AGREEMENT = 0.95
+
+
+def assert_bf16_close(bf16: torch.Tensor, reference: torch.Tensor) -> None:
+    torch.testing.assert_close(bf16, reference, atol=BF16_ATOL, rtol=0)
+    agreement = float((bf16.argmax(-1) == reference.argmax(-1)).float().mean())
+    assert agreement >= BF16_LABEL_AGREEMENT, agreement
 
 
 def random_model(pooling: str, max_length: int = 64, seed: int = 0) -> EmotionBiLSTM:
@@ -47,36 +71,53 @@ def random_model(pooling: str, max_length: int = 64, seed: int = 0) -> EmotionBi
 def test_fast_path_equals_reference(pooling: str, batch_size: int) -> None:
     model = random_model(pooling)
     assert fast_path(model) is not None, unsupported_reason(model)
-    fast = model.predict_proba(PROBE_TEXTS, batch_size=batch_size)
+    fast = model.predict_proba(PROBE_TEXTS, batch_size=batch_size, engine="fast")
     reference = model.predict_proba(PROBE_TEXTS, batch_size=batch_size, engine="reference")
     torch.testing.assert_close(fast, reference, atol=1e-5, rtol=1e-5)
     assert not torch.allclose(reference[0], reference[1])  # the check is not vacuous: rows differ
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("batch_size", [1, 5, 512])
+def test_bfloat16_path_stays_close_to_reference(pooling: str, batch_size: int) -> None:
+    """Native bfloat16 units or not (PyTorch emulates them elsewhere), `fast-bf16` runs and stays close."""
+    model = random_model(pooling)
+    bf16 = model.predict_proba(PROBE_TEXTS, batch_size=batch_size, engine="fast-bf16")
+    reference = model.predict_proba(PROBE_TEXTS, batch_size=batch_size, engine="reference")
+    assert_bf16_close(bf16, reference)
+    assert not torch.equal(bf16, model.predict_proba(PROBE_TEXTS, batch_size=batch_size, engine="fast"))
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
 def test_batch_of_one_and_empty_text(pooling: str) -> None:
     model = random_model(pooling)
     for texts in (["i feel glad"], [""], ["a"]):
-        fast, reference = model.predict_proba(texts), model.predict_proba(texts, engine="reference")
-        torch.testing.assert_close(fast, reference, atol=1e-5, rtol=0)
+        reference = model.predict_proba(texts, engine="reference")
+        torch.testing.assert_close(model.predict_proba(texts, engine="fast"), reference, atol=1e-5, rtol=0)
+        assert_bf16_close(model.predict_proba(texts, engine="fast-bf16"), reference)
 
 
 def test_temperature_is_applied() -> None:
     model = random_model("max")
     model.temperature = 2.5
-    torch.testing.assert_close(
-        model.predict_proba(PROBE_TEXTS), model.predict_proba(PROBE_TEXTS, engine="reference"), atol=1e-5, rtol=0
-    )
+    reference = model.predict_proba(PROBE_TEXTS, engine="reference")
+    torch.testing.assert_close(model.predict_proba(PROBE_TEXTS, engine="fast"), reference, atol=1e-5, rtol=0)
+    assert_bf16_close(model.predict_proba(PROBE_TEXTS, engine="fast-bf16"), reference)
 
 
-def test_cache_follows_weight_changes() -> None:
+@pytest.mark.parametrize("engine", ["fast", "fast-bf16"])
+def test_cache_follows_weight_changes(engine: str) -> None:
     model = random_model("max")
-    before = model.predict_proba(PROBE_TEXTS)
+    before = model.predict_proba(PROBE_TEXTS, engine=engine)
     with torch.no_grad():
         model.lstm.weight_hh_l0.mul_(0.5)  # in place, as an optimizer step would
-    after = model.predict_proba(PROBE_TEXTS)
+    after = model.predict_proba(PROBE_TEXTS, engine=engine)
     assert not torch.allclose(before, after)
-    torch.testing.assert_close(after, model.predict_proba(PROBE_TEXTS, engine="reference"), atol=1e-5, rtol=0)
+    reference = model.predict_proba(PROBE_TEXTS, engine="reference")
+    if engine == "fast":
+        torch.testing.assert_close(after, reference, atol=1e-5, rtol=0)
+    else:
+        assert_bf16_close(after, reference)
 
 
 def test_unsupported_models_use_the_reference_path() -> None:
@@ -170,18 +211,34 @@ def test_bfloat16_recurrence_keeps_the_shipped_models_answers() -> None:
     assert 0 < difference < 0.01  # bfloat16 did run (not the float32 product), and stayed close
 
 
-def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    from emotion_bilstm import fast_lstm
-    from emotion_bilstm.fast_lstm import PRECISION_VARIABLE, choose_engine
-
-    model = random_model("max")
+@pytest.fixture
+def cpu(monkeypatch: pytest.MonkeyPatch):
+    """Set whether this 'CPU' has bfloat16 units: `cpu(True)`, `cpu(False)`; the precision variable unset."""
     monkeypatch.delenv(PRECISION_VARIABLE, raising=False)
-    monkeypatch.setattr(fast_lstm, "bfloat16_is_native", lambda: False)
+
+    def has_bfloat16(native: bool) -> None:
+        monkeypatch.setattr(fast_lstm, "bfloat16_is_native", lambda: native)
+
+    return has_bfloat16
+
+
+def test_engine_choice(cpu, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = random_model("max")
+    cpu(False)
     assert choose_engine(model) == "fast"
-    monkeypatch.setattr(fast_lstm, "bfloat16_is_native", lambda: True)
+    cpu(True)
     assert choose_engine(model) == "fast-bf16"
-    monkeypatch.setenv(PRECISION_VARIABLE, "float32")
-    assert choose_engine(model) == "fast"
+    for native in (False, True):  # the variable wins over the CPU's flags, both ways
+        cpu(native)
+        monkeypatch.setenv(PRECISION_VARIABLE, "float32")
+        assert choose_engine(model) == "fast"
+        monkeypatch.setenv(PRECISION_VARIABLE, " BFloat16 ")
+        assert choose_engine(model) == "fast-bf16"
+        monkeypatch.setenv(PRECISION_VARIABLE, "")
+        assert choose_engine(model) == ("fast-bf16" if native else "fast")
+        for named in ("fast", "fast-bf16", "reference"):  # a named engine ignores both
+            monkeypatch.setenv(PRECISION_VARIABLE, "float32" if named == "fast-bf16" else "bfloat16")
+            assert choose_engine(model, named) == named
     monkeypatch.setenv(PRECISION_VARIABLE, "half")
     with pytest.raises(ValueError, match="float32 or bfloat16"):
         choose_engine(model)
@@ -191,3 +248,51 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choose_engine(two_layers) == "reference"
     with pytest.raises(ValueError, match="cannot run this model"):
         choose_engine(two_layers, "fast")
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_auto_runs_the_engine_it_chooses(cpu, native: bool) -> None:
+    cpu(native)
+    model = random_model("mean")
+    chosen = "fast-bf16" if native else "fast"
+    auto = model.predict_proba(PROBE_TEXTS)
+    assert torch.equal(auto, model.predict_proba(PROBE_TEXTS, engine=chosen))
+    ids = model.encode(PROBE_TEXTS)
+    assert torch.equal(model.logits(ids), model.logits(ids, engine=chosen))
+
+
+def test_bfloat16_is_native_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the function as imported, not `fast_lstm.bfloat16_is_native`, which other tests replace
+    for avx512_bf16, amx in ((False, False), (True, False), (False, True), (True, True)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
+        assert bfloat16_is_native() == (avx512_bf16 or amx)
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a PyTorch without the private checks
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert bfloat16_is_native() is False
+
+
+def test_describe_engine(cpu, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = random_model("max")
+    cpu(True)
+    assert describe_engine(model) == "fast-bf16 (bfloat16 recurrent products: this CPU has AVX512-BF16/AMX)"
+    assert describe_engine(model, "fast") == "fast (float32)"
+    assert describe_engine(model, "reference") == "reference (nn.LSTM)"
+    assert describe_engine(model, "fast-bf16") == "fast-bf16 (bfloat16 recurrent products: asked for)"
+    monkeypatch.setenv(PRECISION_VARIABLE, "float32")
+    assert describe_engine(model) == f"fast (float32: {PRECISION_VARIABLE}=float32)"
+    cpu(False)
+    assert describe_engine(model) == f"fast (float32: {PRECISION_VARIABLE}=float32)"
+    monkeypatch.delenv(PRECISION_VARIABLE)
+    assert describe_engine(model) == "fast (float32)"
+    monkeypatch.setenv(PRECISION_VARIABLE, "bfloat16")
+    assert describe_engine(model) == (
+        f"fast-bf16 (bfloat16 recurrent products: {PRECISION_VARIABLE}=bfloat16; "
+        "emulated on this CPU, slower than float32)"
+    )
+    two_layers = EmotionBiLSTM(vocab_size=50, embedding_dim=8, hidden_size=6, num_layers=2)
+    assert describe_engine(two_layers) == (
+        "reference (nn.LSTM; the fast path cannot run this model: only one-layer bidirectional LSTMs with biases)"
+    )
+    with pytest.raises(ValueError, match="unknown engine"):
+        describe_engine(model, "turbo")
