@@ -351,7 +351,10 @@ def classify(
     for note in stats.notes(min_score):
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
-        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))}")
+        from .fast_lstm import describe_engine
+
+        engine = describe_engine(loaded)
+        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(engine)} engine")
 
 
 @app.command()

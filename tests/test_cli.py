@@ -288,4 +288,16 @@ def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
         line for line in train_log if "epoch" in line and "loss" in line
     ]
     assert len([line for line in train_log if line.startswith("epoch ")]) == 2  # a plain line per epoch
-    assert classify_log == [f"wrote {len(LINES) * 200} line(s) to {predictions}"]
+    [classified] = classify_log
+    assert classified.startswith(f"wrote {len(LINES) * 200} line(s) to {predictions} with the ")
+    assert classified.endswith(" engine")
+
+
+@pytest.mark.parametrize(("precision", "engine"), [("float32", "fast (float32"), ("bfloat16", "fast-bf16 (")])
+def test_classify_says_which_engine_ran(precision: str, engine: str, trained_model_dir: Path, tmp_path: Path) -> None:
+    texts = tmp_path / "in.txt"
+    texts.write_text(INPUT)
+    env = cli_env(EMOTION_BILSTM_PRECISION=precision)
+    result = run_cli("classify", str(texts), "-m", str(trained_model_dir), "-o", str(tmp_path / "out.jsonl"), env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    assert f"with the {engine}" in result.stderr.decode()
