@@ -205,8 +205,12 @@ class ResultWriter:
         self.sink.flush()
 
     def flush_table(self) -> None:
+        """The block of rows so far as a rich table; texts and label names drawn as plain text (`render.visible`)."""
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
+
+        from .render import safe_text
 
         if not self.rows_in_block and self.blocks_written:
             return
@@ -227,7 +231,9 @@ class ResultWriter:
                 if row.get("uncertain"):
                     chosen += " (uncertain)"
                 best = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[:3])
-                table.add_row(str(first + offset), row["text"], chosen, best)
+                if row.get("reason"):  # no label: say why in place of the scores
+                    best = row["reason"]
+                table.add_row(str(first + offset), safe_text(row["text"]), safe_text(chosen), safe_text(best))
                 continue
             if self.with_top:
                 others = ", ".join(f"{entry['label']} {entry['score']:.2f}" for entry in row.get("top", []))
@@ -238,7 +244,13 @@ class ResultWriter:
                 label += " (uncertain)"
             if row.get("reason"):  # no label: say why in place of the runner-up
                 others = row["reason"]
-            table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), others)
+            table.add_row(
+                str(first + offset),
+                safe_text(row["text"]),
+                safe_text(label),
+                Text(_fmt_score(row["score"], 3)),
+                safe_text(others),
+            )
         Console(file=self.sink, soft_wrap=False).print(table)
         self.rows_in_block = []
         self.blocks_written += 1
