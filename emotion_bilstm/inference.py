@@ -54,7 +54,12 @@ class ClassifyStats:
 
 
 def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
-    """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
+    """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file.
+
+    Every read is bounded: a line is read at most `MAX_LINE_BYTES` at a time, and a NUL byte stops
+    the reading at once, also while the rest of an over-long line is skipped (`/dev/zero` is all NULs
+    and has no line end).
+    """
     while True:
         try:  # inline, not a helper: this runs once a line, and a try costs nothing until it raises
             raw = source.readline(MAX_LINE_BYTES)
@@ -62,6 +67,9 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
             raise _unreadable(exc) from None
         if not raw:
             return
+        stats.lines += 1
+        if b"\x00" in raw:
+            raise _binary(stats.lines)
         consumed = len(raw)
         if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
             stats.truncated += 1
@@ -70,20 +78,23 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
                     rest = source.readline(MAX_LINE_BYTES)
                 except OSError as exc:
                     raise _unreadable(exc) from None
+                if b"\x00" in rest:
+                    raise _binary(stats.lines)
                 consumed += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
         if on_bytes:
             on_bytes(consumed)
-        stats.lines += 1
-        if b"\x00" in raw:
-            raise InputError(f"line {stats.lines} holds NUL bytes: this looks like a binary file, not text")
         raw = raw.rstrip(b"\n").rstrip(b"\r")
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
             stats.invalid_utf8 += 1
             yield raw.decode("utf-8", errors="replace")
+
+
+def _binary(line: int) -> InputError:
+    return InputError(f"line {line} holds NUL bytes: this looks like a binary file, not text")
 
 
 def _unreadable(exc: OSError) -> InputError:
@@ -295,6 +306,8 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
 def open_input(path: str | os.PathLike) -> Iterator[tuple[BinaryIO, int | None]]:
     """The input as a binary stream and its size (None for stdin), with clear errors for bad paths."""
     if str(path) == "-":
+        if sys.stdin is None:  # `emo-cli classify - <&-`: Python found no file descriptor 0
+            raise InputError("standard input is closed: nothing to read (give a file, or pipe texts in)")
         yield sys.stdin.buffer, None
         return
     file = Path(path)
