@@ -278,8 +278,10 @@ def predict(
 
     [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
     """
+    from .inference import argument_text
     from .render import predictions_table
 
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
     results = load_model(model).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
@@ -450,8 +452,10 @@ def explain(
     [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
     [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
     """
+    from .inference import argument_text
     from .render import explanation
 
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
     results = load_model(model).explain(texts, top_k=top_k)
     for result in results:
         if as_json:

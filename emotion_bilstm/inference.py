@@ -97,6 +97,15 @@ def _binary(line: int) -> InputError:
     return InputError(f"line {line} holds NUL bytes: this looks like a binary file, not text")
 
 
+def argument_text(text: str) -> str:
+    """A text typed on the command line, as `read_lines` would read it: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates, `surrogateescape`) become U+FFFD, so the model and the output see text."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: not from the command line, shown as '?'
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _unreadable(exc: OSError) -> InputError:
     """A failing disk or a vanished network file while reading: the input's error, not the output's."""
     return InputError(f"cannot be read ({os_error_cause(exc)})")
