@@ -149,7 +149,9 @@ DatasetConfigOption = _field_option("dataset_config")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    from .render import visible  # a path or text in the message may hold ESC: shown, not sent
+
+    err.print(f"[red]error:[/red] {escape(visible(message))}", soft_wrap=True)
     return typer.Exit(code)
 
 
