@@ -68,8 +68,10 @@ def ending_signals_as_interrupts() -> Iterator[None]:
 
 
 def say_error(message: str) -> None:
+    from .render import visible  # a path or text in the message may hold ESC: shown, not sent
+
     with suppress(OSError, ValueError):  # stderr closed or gone: the exit code still tells
-        err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(visible(message))}", soft_wrap=True)
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -372,8 +374,10 @@ def predict(
 
     [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
     """
+    from .inference import argument_text
     from .render import predictions_table
 
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
     results = load_model(model).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
@@ -541,8 +545,10 @@ def explain(
     [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
     [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
     """
+    from .inference import argument_text
     from .render import explanation
 
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
     results = load_model(model).explain(texts, top_k=top_k)
     for result in results:
         if as_json:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataError, first_line
+from .errors import DataError, first_line, os_error_cause
 from .labels import CANONICAL, LABELS, integer_label, label_to_id, normalise_name, order_names
 
 if TYPE_CHECKING:
@@ -456,6 +456,8 @@ def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+    if builder == "csv":
+        check_quotes(path, kwargs.get("delimiter", ","))
     try:
         raw = load_dataset(builder, data_files=str(path), split="train", **kwargs)
     except Exception as exc:  # datasets raises many types for malformed files; the user needs one line
@@ -466,6 +468,46 @@ def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
         texts, labels = _columns(path, raw)
         row_name = "line" if builder == "json" else "row"
     return texts, labels, row_name, 2 if builder == "csv" else 1
+
+
+def check_quotes(path: Path, delimiter: str = ",") -> None:
+    """Refuse a CSV or TSV file with an unterminated quote, naming the line where it opened.
+
+    A quote that opens a field and never closes makes the reader take every line after it as that
+    field's text: to the end of the file (pandas then fails, naming no line), or to the next quote in
+    the file, silently swallowing the rows between into one text. Python's csv module reads quotes as
+    pandas does and, with `strict`, raises at either end; a row that spans lines and then fails is
+    such a quote. A quoted text over several lines that closes properly stays valid, and so does a
+    stray quote within one line (pandas reads that line as before).
+    """
+    import csv
+
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a swallowed run of rows is one long field: let it reach the failure
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            while True:
+                start = reader.line_num + 1  # the line the next row begins on
+                try:
+                    if next(reader, None) is None:
+                        return
+                except csv.Error as exc:
+                    at_end = "unexpected end of data" in str(exc)
+                    if at_end or reader.line_num > start:
+                        runs = (
+                            "never closes: the rest of the file would be read as one text"
+                            if at_end
+                            else f"runs on to line {reader.line_num}, swallowing the rows between into one text"
+                        )
+                        raise DataError(
+                            f"{path}:{start}: unterminated quote: the quoted text opened on line {start} {runs} "
+                            '(close it, or write a quote inside a text as "")'
+                        ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({os_error_cause(exc)})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def load_hub(dataset_id: str, config: str) -> dict[str, RawSplit]:

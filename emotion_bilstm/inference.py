@@ -54,7 +54,12 @@ class ClassifyStats:
 
 
 def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
-    """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file."""
+    """Decoded lines without their line ending (\\n or \\r\\n); NUL bytes mean a binary file.
+
+    Every read is bounded: a line is read at most `MAX_LINE_BYTES` at a time, and a NUL byte stops
+    the reading at once, also while the rest of an over-long line is skipped (`/dev/zero` is all NULs
+    and has no line end).
+    """
     while True:
         try:  # inline, not a helper: this runs once a line, and a try costs nothing until it raises
             raw = source.readline(MAX_LINE_BYTES)
@@ -62,6 +67,9 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
             raise _unreadable(exc) from None
         if not raw:
             return
+        stats.lines += 1
+        if b"\x00" in raw:
+            raise _binary(stats.lines)
         consumed = len(raw)
         if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
             stats.truncated += 1
@@ -70,20 +78,32 @@ def read_lines(source: BinaryIO, stats: ClassifyStats, on_bytes: Callable[[int],
                     rest = source.readline(MAX_LINE_BYTES)
                 except OSError as exc:
                     raise _unreadable(exc) from None
+                if b"\x00" in rest:
+                    raise _binary(stats.lines)
                 consumed += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
         if on_bytes:
             on_bytes(consumed)
-        stats.lines += 1
-        if b"\x00" in raw:
-            raise InputError(f"line {stats.lines} holds NUL bytes: this looks like a binary file, not text")
         raw = raw.rstrip(b"\n").rstrip(b"\r")
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
             stats.invalid_utf8 += 1
             yield raw.decode("utf-8", errors="replace")
+
+
+def _binary(line: int) -> InputError:
+    return InputError(f"line {line} holds NUL bytes: this looks like a binary file, not text")
+
+
+def argument_text(text: str) -> str:
+    """A text typed on the command line, as `read_lines` would read it: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates, `surrogateescape`) become U+FFFD, so the model and the output see text."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: not from the command line, shown as '?'
+        return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def _unreadable(exc: OSError) -> InputError:
@@ -205,8 +225,12 @@ class ResultWriter:
         self.sink.flush()
 
     def flush_table(self) -> None:
+        """The block of rows so far as a rich table; texts and label names drawn as plain text (`render.visible`)."""
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
+
+        from .render import safe_text
 
         if not self.rows_in_block and self.blocks_written:
             return
@@ -227,7 +251,9 @@ class ResultWriter:
                 if row.get("uncertain"):
                     chosen += " (uncertain)"
                 best = ", ".join(f"{k} {v:.2f}" for k, v in list(row["scores"].items())[:3])
-                table.add_row(str(first + offset), row["text"], chosen, best)
+                if row.get("reason"):  # no label: say why in place of the scores
+                    best = row["reason"]
+                table.add_row(str(first + offset), safe_text(row["text"]), safe_text(chosen), safe_text(best))
                 continue
             if self.with_top:
                 others = ", ".join(f"{entry['label']} {entry['score']:.2f}" for entry in row.get("top", []))
@@ -238,7 +264,13 @@ class ResultWriter:
                 label += " (uncertain)"
             if row.get("reason"):  # no label: say why in place of the runner-up
                 others = row["reason"]
-            table.add_row(str(first + offset), row["text"], label, _fmt_score(row["score"], 3), others)
+            table.add_row(
+                str(first + offset),
+                safe_text(row["text"]),
+                safe_text(label),
+                Text(_fmt_score(row["score"], 3)),
+                safe_text(others),
+            )
         Console(file=self.sink, soft_wrap=False).print(table)
         self.rows_in_block = []
         self.blocks_written += 1
@@ -287,6 +319,8 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
 def open_input(path: str | os.PathLike) -> Iterator[tuple[BinaryIO, int | None]]:
     """The input as a binary stream and its size (None for stdin), with clear errors for bad paths."""
     if str(path) == "-":
+        if sys.stdin is None:  # `emo-cli classify - <&-`: Python found no file descriptor 0
+            raise InputError("standard input is closed: nothing to read (give a file, or pipe texts in)")
         yield sys.stdin.buffer, None
         return
     file = Path(path)

@@ -3,10 +3,16 @@
 The library returns plain data (the same dicts `--json` prints); the tables a person reads are
 drawn here, in one place, from that data. (`classify --format table` is an output format of its
 own, streamed in blocks by inference.ResultWriter.)
+
+Every string that comes from a user (a text, a label name from a model's config, a path, a dataset
+name) is drawn as plain text, never as rich markup, and with its control characters shown as escapes
+(`visible`): `[/red]` in a text must not raise, `[link=...]` must not become a hyperlink, and an ESC
+in a text or a label name must not reach the terminal.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -14,28 +20,67 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+# What a terminal acts on or that hides or reorders text: C0 and C1 controls and DEL (ESC starts colour,
+# cursor, title and hyperlink sequences), lone surrogates (bytes of an argument or a file name that are
+# not UTF-8), bidirectional overrides and isolates, line and paragraph separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def visible(value: object) -> str:
+    """`value` as a string whose every character shows as itself: a control character (tabs and
+    newlines too: a table cell holds one line) as its escape, `\\x1b`, `\\t`, `\\u202e`; a byte that was
+    not UTF-8 (Python keeps it as a lone surrogate) as `\\xff`. Printable text is unchanged.
+
+    Use it for every user-supplied string that rich draws: as `safe_text(value)` (a plain `Text`, no
+    markup) or, inside a markup string, as `escape(visible(value))`.
+    """
+    return _UNSAFE.sub(_escaped, str(value))
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte code - 0xDC00 of undecodable input
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def safe_text(value: object, style: str = "") -> Text:
+    """A user's string as rich `Text`: never parsed as markup, control characters shown (`visible`)."""
+    return Text(visible(value), style=style)
+
 
 def predictions_table(texts: list[str], results: list[dict[str, Any]], console: Console) -> None:
-    """`predict`'s answers: each text, its label (or labels) and its best scores."""
+    """`predict`'s answers: each text, its label (or labels) and its best scores.
+
+    A text with no label (nothing the model reads: empty, punctuation only) shows `-` and the reason.
+    """
+    multi = any("labels" in result for result in results)
     table = Table()
     table.add_column("text", overflow="fold")
-    table.add_column("labels" if "labels" in results[0] else "emotion", style="bold")
+    table.add_column("labels" if multi else "emotion", style="bold")
     table.add_column("scores")
     for text, result in zip(texts, results, strict=False):
         shown = {entry["label"]: entry["score"] for entry in result["top"]} if "top" in result else result["scores"]
         if "labels" in result:  # multi-label: every label that applies, maybe none; scores of the best few
-            chosen = ", ".join(result["labels"]) or "(none)"
+            chosen = "-" if result["labels"] is None else (", ".join(result["labels"]) or "(none)")
             shown = shown if "top" in result else dict(list(shown.items())[:3])
         else:
-            chosen = result["label"]
-        table.add_row(escape(text), escape(chosen), escape(", ".join(f"{k} {v:.2f}" for k, v in shown.items())))
+            chosen = "-" if result["label"] is None else result["label"]
+        scores = ", ".join(f"{visible(k)} {v:.2f}" for k, v in shown.items())
+        if result.get("reason"):  # no label: say why in place of the scores
+            scores = visible(result["reason"])
+        table.add_row(safe_text(text), safe_text(chosen), Text(scores))
     console.print(table)
 
 
 def metrics_report(metrics: dict[str, Any], title: str, console: Console) -> None:
     """`evaluate`'s figures: a summary, per-class precision/recall/F1 and (single-label) the confusion matrix."""
     multi = metrics.get("multi_label", False)
-    summary = Table(title=escape(title), show_header=False)
+    summary = Table(title=safe_text(title), show_header=False)
     summary.add_row("texts", str(metrics["n"]))
     if multi:
         summary.add_row("exact match", f"{metrics['exact_match']:.4f}")
@@ -50,7 +95,7 @@ def metrics_report(metrics: dict[str, Any], title: str, console: Console) -> Non
         per_class.add_column(column, justify="left" if column == "label" else "right")
     for name, row in metrics["per_class"].items():
         per_class.add_row(
-            escape(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
+            safe_text(name), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"])
         )
     console.print(per_class)
     if multi:  # no confusion matrix: a text can be right on one label and wrong on another
@@ -58,9 +103,9 @@ def metrics_report(metrics: dict[str, Any], title: str, console: Console) -> Non
     confusion = Table(title="confusion matrix (rows: true, columns: predicted)")
     confusion.add_column("")
     for name in metrics["labels"]:
-        confusion.add_column(name[:8], justify="right")
+        confusion.add_column(Text(visible(name)[:8]), justify="right")
     for name, row in zip(metrics["labels"], metrics["confusion_matrix"], strict=False):
-        confusion.add_row(name, *[str(v) for v in row])
+        confusion.add_row(safe_text(name), *[str(v) for v in row])
     console.print(confusion)
 
 
@@ -84,12 +129,12 @@ def upload_plan(plan: Any, console: Console) -> None:
 def dataset_report(report: dict[str, Any], console: Console) -> None:
     """`data check`'s report (doctor.check_dataset) as tables: rows per split and class, duplicates,
     leakage, invalid rows, then the verdict."""
-    rows = Table(title=f"{escape(report['data'])}: rows per split and class")
+    rows = Table(title=Text.assemble(visible(report["data"]), ": rows per split and class"))
     for column in ("split", *report["labels"], "total", "empty*", f">{report['max_tokens']} tokens"):
-        rows.add_column(escape(column), justify="left" if column == "split" else "right")
+        rows.add_column(safe_text(column), justify="left" if column == "split" else "right")
     for name, split in report["splits"].items():
         rows.add_row(
-            name,
+            safe_text(name),
             *[str(split["classes"].get(label, 0)) for label in report["labels"]],
             str(split["rows"]),
             str(split["empty_after_normalisation"]),
@@ -103,7 +148,7 @@ def dataset_report(report: dict[str, Any], console: Console) -> None:
         duplicates.add_column(column, justify="left" if column == "split" else "right")
     for name, split in report["splits"].items():
         exact, normalised = split["exact_duplicates"], split["normalised_duplicates"]
-        duplicates.add_row(name, _dup_cell(exact), _dup_cell(normalised))
+        duplicates.add_row(safe_text(name), _dup_cell(exact), _dup_cell(normalised))
     console.print(duplicates)
 
     if report["leakage"]:
@@ -111,22 +156,23 @@ def dataset_report(report: dict[str, Any], console: Console) -> None:
         for column in ("splits", "exact", "normalised", "different labels"):
             leakage.add_column(column, justify="left" if column == "splits" else "right")
         for pair in report["leakage"]:
-            style = "red" if pair["normalised_texts"] else ""
             leakage.add_row(
-                " / ".join(pair["splits"]),
+                safe_text(" / ".join(pair["splits"])),
                 str(pair["exact_texts"]),
-                f"[{style}]{pair['normalised_texts']}[/]" if style else "0",
+                Text(str(pair["normalised_texts"]), style="red" if pair["normalised_texts"] else ""),
                 str(pair["conflicting_labels"]),
             )
         console.print(leakage)
         for pair in report["leakage"]:
             for example in pair["examples"]:
                 a, b = pair["splits"]
-                console.print(f"  [dim]{a} {example[a]} / {b} {example[b]}:[/dim] {escape(_short(example['text']))}")
+                where = visible(f"  {a} {example[a]} / {b} {example[b]}:")
+                console.print(Text.assemble((where, "dim"), " ", visible(_short(example["text"]))))
 
     for name, split in report["splits"].items():
         for example in split["normalised_duplicates"]["conflicting_examples"]:
-            console.print(f"  [dim]{name} conflicting {example['labels']}:[/dim] {escape(_short(example['text']))}")
+            where = visible(f"  {name} conflicting {example['labels']}:")
+            console.print(Text.assemble((where, "dim"), " ", visible(_short(example["text"]))))
 
     invalid = report["invalid_rows"]
     if invalid["count"]:
@@ -134,17 +180,17 @@ def dataset_report(report: dict[str, Any], console: Console) -> None:
         table.add_column("where")
         table.add_column("problem")
         for row in invalid["examples"]:
-            table.add_row(escape(row["where"]), escape(row["problem"]))
+            table.add_row(safe_text(row["where"]), safe_text(row["problem"]))
         console.print(table)
         if invalid["unknown_labels"]:
-            shown = ", ".join(f"{escape(k)!r} x{v}" for k, v in list(invalid["unknown_labels"].items())[:10])
-            console.print(f"labels outside the set: {shown}")
+            shown = ", ".join(f"{k!r} x{v}" for k, v in list(invalid["unknown_labels"].items())[:10])
+            console.print(Text.assemble("labels outside the set: ", visible(shown)))
     if report["problems"]:
-        console.print("[bold red]problems:[/bold red]")
+        console.print(Text("problems:", style="bold red"))
         for line in report["problems"]:
-            console.print(f"  - {escape(line)}")
+            console.print(Text.assemble("  - ", visible(line)))
     else:
-        console.print("[bold green]no problems found[/bold green]")
+        console.print(Text("no problems found", style="bold green"))
 
 
 def _dup_cell(found: dict[str, Any]) -> str:
@@ -157,28 +203,36 @@ def _short(text: str, limit: int = 100) -> str:
 
 
 def explanation(result: dict[str, Any], console: Console, top_k: int = 5) -> None:
-    """The text with each word coloured by its contribution (green supports, red argues against), then the top words."""
+    """The text with each word coloured by its contribution (green supports, red argues against), then the top words.
+
+    A text with no label (nothing the model reads) is shown dim, with the reason.
+    """
+    label = result.get("label")  # a multi-label model's best label; absent when no label applies
     scored = [abs(w["score"]) for w in result["words"] if w["score"] is not None]
     largest = max(scored, default=0.0) or 1.0
     line = Text()
     cursor = 0
     for word in result["words"]:
-        line.append(result["text"][cursor : word["start"]])
-        line.append(word["word"], style=_style(word["score"], largest))
+        line.append(visible(result["text"][cursor : word["start"]]))
+        line.append(visible(word["word"]), style=_style(word["score"], largest))
         cursor = word["end"]
-    line.append(result["text"][cursor:])
-    console.print(Text.assemble((result["label"], "bold"), f" {result['score']:.3f}  ", line))
+    line.append(visible(result["text"][cursor:]))
+    if label is None:
+        console.print(Text.assemble(("-", "bold"), "  ", line))
+        console.print(Text(f"  (no label: {visible(result.get('reason') or 'no words the model reads')})", style="dim"))
+        return
+    console.print(Text.assemble((visible(label), "bold"), f" {result['score']:.3f}  ", line))
     ranked = sorted((w for w in result["words"] if w["score"] is not None), key=lambda w: -abs(w["score"]))[:top_k]
     if not ranked:
-        console.print("  [dim](no word the model reads: it sees a single unknown token)[/dim]")
+        console.print(Text("  (no word the model reads: it sees a single unknown token)", style="dim"))
         return
     table = Table(show_header=True, box=None, padding=(0, 2))
     table.add_column("word")
     # contribution = how much p(label) falls when the word is left out
-    table.add_column(f"contribution to p({result['label']})", justify="right")
+    table.add_column(Text(f"contribution to p({visible(label)})"), justify="right")
     for word in ranked:
         colour = "green" if word["score"] > 0 else "red"
-        table.add_row(Text(word["word"]), Text(f"{word['score']:+.3f}", style=colour))
+        table.add_row(safe_text(word["word"]), Text(f"{word['score']:+.3f}", style=colour))
     console.print(table)
 
 
