@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
 from .labels import LABELS
+
+_moved.install()  # old module paths (emotion_bilstm.scoring, ...) still import: see _moved.py
 
 __version__ = "0.1.0"
 __all__ = ["LABELS", "EmotionBiLSTM", "__version__", "load_default"]
