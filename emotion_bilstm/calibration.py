@@ -31,12 +31,12 @@ from typing import Any
 import torch
 
 from .data import load_file, load_splits
+from .engines import probabilities
 from .errors import ModelLoadError
 from .files import replacing
 from .metrics import model_labels
 from .model import EmotionBiLSTM
 from .model_folder import METRICS_NAME, WEIGHTS_NAME, stored_float_dtype
-from .scoring import probabilities
 from .tokenizer import reads_a_word
 
 ECE_BINS = 15

@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
+from .engines import probabilities
 from .predictions import NO_WORDS
-from .scoring import probabilities
 from .tokenizer import UNK_ID, reads_a_word, truncation_limits
 
 _WORD = re.compile(r"\S+")

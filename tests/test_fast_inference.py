@@ -1,4 +1,4 @@
-"""The fast inference path (fast_lstm.py, fast_tokenize.py) gives the reference path's numbers.
+"""The fast inference path (engines.py, fast_tokenize.py) gives the reference path's numbers.
 
 Every parity test names the engine it checks, so that it holds on every x86 CPU: `auto` picks
 `fast-bf16` where the CPU has AVX512-BF16 or AMX and `fast` elsewhere. `fast` (float32) is held to
@@ -16,8 +16,8 @@ import pytest
 import torch
 from conftest import synthetic_examples
 
-from emotion_bilstm import fast_lstm
-from emotion_bilstm.fast_lstm import (
+from emotion_bilstm import engines
+from emotion_bilstm.engines import (
     PRECISION_VARIABLE,
     bfloat16_is_native,
     choose_engine,
@@ -217,7 +217,7 @@ def cpu(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv(PRECISION_VARIABLE, raising=False)
 
     def has_bfloat16(native: bool) -> None:
-        monkeypatch.setattr(fast_lstm, "bfloat16_is_native", lambda: native)
+        monkeypatch.setattr(engines, "bfloat16_is_native", lambda: native)
 
     return has_bfloat16
 
@@ -262,7 +262,7 @@ def test_auto_runs_the_engine_it_chooses(cpu, native: bool) -> None:
 
 
 def test_bfloat16_is_native_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the function as imported, not `fast_lstm.bfloat16_is_native`, which other tests replace
+    # the function as imported, not `engines.bfloat16_is_native`, which other tests replace
     for avx512_bf16, amx in ((False, False), (True, False), (False, True), (True, True)):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)

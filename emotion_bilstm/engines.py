@@ -1,6 +1,12 @@
-"""Fast CPU inference for `EmotionBiLSTM`: the same probabilities as the `nn.LSTM` path, several times faster.
+"""How a model's logits are computed: the engines in one module, and logits -> probabilities.
 
-Three things make it fast:
+ENGINES names them; `choose_engine` picks one for a model on this machine and `describe_engine` says
+which and why. `reference_logits` is the reference engine (nn.LSTM, batched by length), which runs
+on any device, is what training runs, and is what the fast engine is checked against. `fast_path`
+gives the fast engine (`FastBiLSTM`): fast CPU inference, the same probabilities several times faster.
+`probabilities` turns logits into scores, as `predict_proba` does.
+
+Three things make the fast engine fast:
 - The LSTM's input projection `embedding @ W_ih^T + b_ih + b_hh` depends only on the token id, so it
   is computed once per vocabulary entry (both directions, one table) and each token costs a row
   lookup instead of a matrix product. Only the recurrent product `h @ W_hh^T` is left per step.
@@ -31,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import nn
 
+from .batching import pad_batch
 from .tokenizer import PAD_ID
 
 # The modules `EmotionBiLSTM` is made of; anything else (say, extra per-token features) means the
@@ -267,3 +274,33 @@ def fast_path(model: nn.Module, bfloat16: bool = False) -> FastBiLSTM | None:
         cached = (key, FastBiLSTM(model, bfloat16))
         model.__dict__["_fast_lstm"] = cached
     return cached[1]
+
+
+def reference_logits(model: nn.Module, ids: list[list[int]], batch_size: int = 512) -> torch.Tensor:
+    """The reference engine: logits (len(ids), num_labels) in input order, in eval mode, with no temperature applied.
+
+    Every row must hold at least one id (packed LSTMs refuse empty sequences).
+    """
+    logits = torch.empty(len(ids), model.config["num_labels"])
+    if not ids:
+        return logits
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                input_ids, lengths = pad_batch([ids[i] for i in rows])
+                logits[rows] = model(input_ids.to(device), lengths).float().cpu()
+    finally:
+        model.train(was_training)
+    return logits
+
+
+def probabilities(logits: torch.Tensor, temperature: float = 1.0, multi_label: bool = False) -> torch.Tensor:
+    """Softmax of `logits / temperature`, as `predict_proba` computes it; a sigmoid per label for multi-label."""
+    if multi_label:
+        return torch.sigmoid(logits.float() / temperature)
+    return torch.softmax(logits.float() / temperature, dim=-1)
