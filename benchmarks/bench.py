@@ -232,7 +232,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from emotion_bilstm.fast_lstm import bfloat16_is_native, choose_engine
+    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
     from emotion_bilstm.model import EmotionBiLSTM
     from emotion_bilstm.robustness import perturb_all
 

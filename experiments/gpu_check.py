@@ -173,7 +173,7 @@ def single_label(work: Path, cpu: bool, checks: Checks) -> None:
         reference = model.predict_proba(TEXTS, engine="reference")
         difference = float((fast - reference).abs().max())
         assert difference < 1e-5, f"fast and nn.LSTM paths differ by {difference}"
-        from emotion_bilstm.fast_lstm import unsupported_reason
+        from emotion_bilstm.engines import unsupported_reason
 
         result = {
             "labels": [p["label"] for p in predictions],
@@ -223,7 +223,7 @@ def cpu_bfloat16() -> dict:
     import statistics
     import time
 
-    from emotion_bilstm.fast_lstm import bfloat16_is_native, choose_engine
+    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
     from emotion_bilstm.model import load_default
 
     model = load_default()
