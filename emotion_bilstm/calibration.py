@@ -30,10 +30,10 @@ from typing import Any
 
 import torch
 
+from .atomic import replacing
 from .data import load_file, load_splits
 from .engines import probabilities
 from .errors import ModelLoadError
-from .files import replacing
 from .metrics import model_labels
 from .model import EmotionBiLSTM
 from .model_folder import METRICS_NAME, WEIGHTS_NAME, stored_float_dtype
@@ -267,7 +267,7 @@ def save_calibrated(
     """Save the model folder (atomically) with the figures in metrics.json and its reliability diagram.
 
     Everything else in an existing folder (the user's files, folders and links) stays as it is,
-    untouched and unread (`files.install_folder`); `dtype` is the precision the weights are stored
+    untouched and unread (`atomic.install_folder`); `dtype` is the precision the weights are stored
     in (None: float32).
     """
     summary = dict(model.training_summary or {})

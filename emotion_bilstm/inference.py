@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from .choices import OutputFormat, values
+from .atomic import clean_stale_temporaries, output_path, temporary_name
+from .enums import OutputFormat, values
 from .errors import InputError, os_error_cause, writing
-from .files import clean_stale_temporaries, output_path, temporary_name
 from .labels import LABELS
 
 FORMATS = values(OutputFormat)
@@ -286,7 +286,7 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
 
     On any failure (including Ctrl-C) the temporary file is removed and a previous `output` stays
     untouched. A FIFO or a terminal is written through, and a link through to its target
-    (`files.output_path`): neither is ever replaced by a regular file.
+    (`atomic.output_path`): neither is ever replaced by a regular file.
     """
     if output is None or str(output) == "-":
         yield sys.stdout

@@ -12,7 +12,7 @@ import string
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .choices import TokenizerKind, values
+from .enums import TokenizerKind, values
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -571,8 +571,8 @@ def test_train_checkpoint_on_a_full_disk(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_write_text_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    from emotion_bilstm.atomic import write_text_atomic
     from emotion_bilstm.errors import OutputError
-    from emotion_bilstm.files import write_text_atomic
 
     target = tmp_path / "train_state.json"
     target.write_text(PREVIOUS)

@@ -226,7 +226,7 @@ def test_every_library_choice_is_accepted_by_the_parser(tmp_path: Path) -> None:
 
 
 def test_train_config_refuses_a_bad_choice_before_any_work(tmp_path: Path) -> None:
-    from emotion_bilstm.choices import Pooling
+    from emotion_bilstm.enums import Pooling
     from emotion_bilstm.errors import EmotionBiLSTMError
     from emotion_bilstm.training import TrainConfig
 

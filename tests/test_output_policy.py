@@ -1,4 +1,4 @@
-"""Nothing lost: where train, calibrate and classify may write (emotion_bilstm/files.py), tried the way a
+"""Nothing lost: where train, calibrate and classify may write (emotion_bilstm/atomic.py), tried the way a
 careless command or a hostile folder would. Every refusal is one `error:` line with exit 2, before any
 work, and the user's files are byte-identical afterwards.
 """
@@ -17,8 +17,8 @@ import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
 from conftest import synthetic_examples, write_semicolon_file
 
+from emotion_bilstm.atomic import check_model_output, clean_stale_temporaries, install_folder, output_path
 from emotion_bilstm.errors import OutputError
-from emotion_bilstm.files import check_model_output, clean_stale_temporaries, install_folder, output_path
 
 TINY = ("--cpu", "--no-progress", "--epochs", "1", "--batch-size", "32", "--embedding-dim", "8", "--hidden-size", "8")
 DEAD_PID = "4194303"  # above every Linux pid_max default: no process has it
