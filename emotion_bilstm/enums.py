@@ -1,7 +1,7 @@
 """The fixed choices of the library, as Enums the CLI parser can refuse bad values with.
 
 They live here, torch-free, so that `emo-cli` can build its options without importing torch, and
-the library modules (model.py, tokenizer.py, inference.py, vectors.py, data.py) take their tuples of
+the library modules (model.py, tokenizer.py, writers.py, vectors.py, data.py) take their tuples of
 allowed values from these Enums, so a choice the parser offers is always one the library accepts.
 """
 
@@ -36,7 +36,7 @@ class MixedPrecision(str, Enum):
 
 
 class OutputFormat(str, Enum):
-    """What `classify` writes (inference.py)."""
+    """What `classify` writes (writers.py)."""
 
     TABLE = "table"
     JSONL = "jsonl"

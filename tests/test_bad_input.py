@@ -111,7 +111,7 @@ def test_classify_file_without_final_newline(trained_model_dir: Path, tmp_path: 
 MEMORY_PROBE = textwrap.dedent(
     """
     import json, resource, sys
-    from emotion_bilstm.inference import classify_file
+    from emotion_bilstm.stream import classify_file
     from emotion_bilstm.model import EmotionBiLSTM
     model = EmotionBiLSTM.from_pretrained(sys.argv[1])
     classify_file(model, sys.argv[2], sys.argv[4])  # warm up: every lazy import and buffer is in place
@@ -505,13 +505,13 @@ class FillingFile:
 
 
 def test_classify_output_on_a_full_disk(trained_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    from emotion_bilstm import inference
+    from emotion_bilstm import stream
 
     (tmp_path / "in.txt").write_text("i feel fine\n" * 3000)
     output = tmp_path / "out.jsonl"
     output.write_text(PREVIOUS)
     filling = lambda *a, **k: FillingFile(open(*a, **k), room=5000)  # noqa: E731, SIM115 (FillingFile closes it)
-    monkeypatch.setattr(inference, "open", filling, raising=False)
+    monkeypatch.setattr(stream, "open", filling, raising=False)
     result = CliRunner().invoke(
         app, ["classify", str(tmp_path / "in.txt"), "-m", str(trained_model_dir), "-o", str(output), *CLASSIFY_ARGS]
     )
@@ -613,7 +613,7 @@ def test_any_os_error_is_one_line_with_path_and_cause(error: OSError, monkeypatc
 def test_classify_input_that_fails_mid_read_is_blamed_on_the_input(
     trained_model_dir: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from emotion_bilstm import inference
+    from emotion_bilstm import stream
 
     source = tmp_path / "in.txt"
     source.write_text("i feel fine\n" * 10)
@@ -642,7 +642,7 @@ def test_classify_input_that_fails_mid_read_is_blamed_on_the_input(
         handle = real_open(file, mode, *args, **kwargs)
         return FailingDisk(handle) if "b" in mode else handle
 
-    monkeypatch.setattr(inference, "open", open_failing, raising=False)
+    monkeypatch.setattr(stream, "open", open_failing, raising=False)
     result = CliRunner().invoke(
         app, ["classify", str(source), "-m", str(trained_model_dir), "-o", str(output), *CLASSIFY_ARGS]
     )

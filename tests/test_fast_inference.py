@@ -157,7 +157,7 @@ def test_normalizer_fingerprint_is_pinned() -> None:
 
 
 def test_jsonl_output_matches_json_dumps(tmp_path) -> None:
-    from emotion_bilstm.inference import classify_file
+    from emotion_bilstm.stream import classify_file
 
     model = random_model("max")
     source = tmp_path / "in.txt"

@@ -20,9 +20,10 @@ from rich.console import Console
 
 from emotion_bilstm.data import check_quotes, load_file
 from emotion_bilstm.errors import DataError, InputError
-from emotion_bilstm.inference import MAX_LINE_BYTES, ClassifyStats, ResultWriter, argument_text, read_lines
 from emotion_bilstm.predictions import NO_WORDS
 from emotion_bilstm.render import dataset_report, explanation, metrics_report, predictions_table, visible
+from emotion_bilstm.stream import MAX_LINE_BYTES, ClassifyStats, argument_text, read_lines
+from emotion_bilstm.writers import ResultWriter
 
 # Sequences a terminal acts on: clear the screen, set the window title, a hyperlink (OSC 8), blink.
 CLEAR, TITLE, LINK, BLINK = "\x1b[2J", "\x1b]2;pwned\x07", "\x1b]8;;https://evil.example\x1b\\", "\x1b[5m"
