@@ -209,7 +209,7 @@ def at_neutral_recall(
     """
     import numpy as np
 
-    from emotion_bilstm.calibration import offset_for_recall
+    from emotion_bilstm.operating_point import offset_for_recall
 
     classes, scores = score(neutral_texts)
     neutral = classes.index("neutral")

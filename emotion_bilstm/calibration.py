@@ -16,6 +16,9 @@ sigmoid(z / T) >= threshold, and its thresholds were tuned on the uncalibrated s
 stored threshold t becomes sigmoid(logit(t) / T), which holds exactly when z >= logit(t). ECE for it
 pools every (text, label) probability one-vs-rest: bins by the probability, and "accuracy" in a bin is
 the share of those (text, label) pairs where the label is true.
+
+Drawing the fitted report as a reliability diagram is reliability_diagram.py's job; shifting one
+label's logit to a chosen recall (the operating point, fitted before the temperature) is operating_point.py's.
 """
 
 from __future__ import annotations
@@ -23,24 +26,22 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .atomic import replacing
 from .data import load_file, load_splits
 from .engines import probabilities
 from .errors import ModelLoadError
 from .metrics import model_labels
 from .model import EmotionBiLSTM
 from .model_folder import METRICS_NAME, WEIGHTS_NAME, stored_float_dtype
-from .tokenizer import reads_a_word
+from .operating_point import set_label_recall as set_label_recall  # training.py imports it from here
+from .reliability_diagram import save_with_diagram
 
 ECE_BINS = 15
-DIAGRAM_NAME = "reliability.png"
 # 1/T is searched in this range: T from 0.05 (sharpen 20x) to 20 (flatten 20x); far beyond real models.
 INVERSE_TEMPERATURE_RANGE = (0.05, 20.0)
 
@@ -276,73 +277,6 @@ def save_calibrated(
     save_with_diagram(model, folder, report, log, dtype=dtype)
 
 
-def save_with_diagram(
-    model: Any,
-    folder: str | os.PathLike,
-    report: dict[str, Any] | None,
-    log: Callable[[str], None],
-    dtype: Any = None,
-    extra_files: Sequence[Path] = (),
-) -> None:
-    """`model.save_pretrained(folder)` with the reliability diagram of `report` (when there is one and
-    matplotlib can draw it) inside the folder before the card renders, so that the card lists it."""
-    with tempfile.TemporaryDirectory(prefix="emotion-bilstm-diagram-") as scratch:
-        diagram = Path(scratch) / DIAGRAM_NAME
-        drawn = [diagram] if report is not None and write_reliability_diagram(report, diagram, log) else []
-        model.save_pretrained(folder, dtype=dtype, extra_files=[*extra_files, *drawn])
-
-
-def write_reliability_diagram(report: dict[str, Any], path: str | os.PathLike, log: Callable[[str], None]) -> bool:
-    """Accuracy against confidence per bin, before and after scaling, as a PNG (for a multi-label
-    report: the share of true labels against the label probability, over every (text, label) pair).
-
-    Returns False (after telling `log`) when matplotlib is missing: only the image is skipped.
-    """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        log("matplotlib is not installed (pip install 'emotion-bilstm[plots]'): no reliability diagram written")
-        return False
-    path = Path(path)
-    multi = bool(report.get("multi_label"))
-    observed, predicted = ("share true", "label probability") if multi else ("accuracy", "confidence")
-    figure, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
-    for axis, key, title in (
-        (axes[0], "reliability_before", f"before (T=1): ECE {report['ece_before']:.4f}"),
-        (axes[1], "reliability_after", f"after (T={report['temperature']:.3f}): ECE {report['ece_after']:.4f}"),
-    ):
-        rows = report[key]
-        width = 1 / len(rows)
-        lefts = [r["lower"] for r in rows]
-        axis.bar(lefts, [r["accuracy"] for r in rows], width=width, align="edge", edgecolor="black", label=observed)
-        axis.bar(
-            lefts,
-            [r["confidence"] - r["accuracy"] if r["count"] else 0 for r in rows],
-            bottom=[r["accuracy"] for r in rows],
-            width=width,
-            align="edge",
-            color="tab:red",
-            alpha=0.35,
-            label=f"gap to {predicted}",
-        )
-        axis.plot([0, 1], [0, 1], "k--", linewidth=1)
-        axis.set(title=title, xlabel=predicted, xlim=(0, 1), ylim=(0, 1))
-    axes[0].set_ylabel(observed)
-    axes[0].legend(loc="upper left")
-    pooled = " x every label" if multi else ""
-    figure.suptitle(f"Reliability on {report['split']} ({report['n']} texts{pooled}, {report['bins']} bins)")
-    figure.tight_layout()
-    try:
-        with replacing(path) as temporary:  # whose suffix is no image format: name it
-            figure.savefig(temporary, dpi=110, format=path.suffix[1:] or None)
-    finally:
-        plt.close(figure)
-    return True
-
-
 def recalibrate_folder(model_dir: str | os.PathLike, data: str | os.PathLike, log: Callable[[str], None]) -> dict:
     """Fit a new temperature for the model folder `model_dir` on `data` and rewrite the folder atomically.
 
@@ -393,72 +327,3 @@ def calibrate_after_training(
         f"ECE {report['ece_before']:.4f} -> {report['ece_after']:.4f} ({ECE_BINS} bins; {unchanged})"
     )
     return report
-
-
-def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall: float) -> float:
-    """How much to add to `label`'s logit so that at least a share `recall` of `texts` (all truly `label`) get it.
-
-    A label learnt from plentiful, easy examples (GoEmotions' neutral comments) can swallow the
-    others; a shift of its logit moves the trade-off between its recall and the other labels'
-    accuracy along one line. The shift is exact: each text's margin is its `label` logit minus the
-    best other logit, and the shift puts the line halfway between the k-th largest margin and the
-    next, k = ceil(recall * len(texts)), so exactly k texts get `label`. Texts with no word the
-    model reads get no label at all (`predict`), so the k come from the others: `recall` is the share
-    of all `texts`, as the figures count it.
-    """
-    label_id = model.config["label2id"][label]
-    ids = [row for row in model.encode(list(texts)) if reads_a_word(row)]
-    if not ids:
-        raise ValueError(f"none of the {len(texts)} {label} texts holds a word the model reads")
-    logits = model.logits(ids)
-    others = logits.clone()
-    others[:, label_id] = -math.inf
-    return offset_for_recall((logits[:, label_id] - others.max(dim=-1).values).tolist(), len(texts), recall)
-
-
-def offset_for_recall(margins: Sequence[float], total: int, recall: float) -> float:
-    """The shift of a label's score that gives it to at least a share `recall` of `total` texts.
-
-    `margins`: the label's score minus the best other score, for the texts that can get it (at most
-    `total`). The shift puts the line halfway between the k-th largest margin and the next,
-    k = ceil(recall * total). Any scores work, so the benchmarks shift the peers' neutral with it too.
-    """
-    ordered = sorted(margins, reverse=True)
-    # - 1e-9: a product that is whole in exact arithmetic (0.5 * 10) must not round up past it in floats
-    wanted = min(len(ordered), max(1, math.ceil(recall * total - 1e-9)))
-    above = ordered[wanted - 1]
-    below = ordered[wanted] if wanted < len(ordered) else above - 1.0
-    return float(-(above + below) / 2)
-
-
-def shift_label_logit(model: Any, label: str, offset: float) -> None:
-    """Add `offset` to `label`'s logit for good: folded into the classifier's bias, so every engine
-    (`predict`, `explain`, calibration, evaluation) sees the same shifted logits."""
-    with torch.no_grad():
-        model.classifier.bias[model.config["label2id"][label]] += offset
-
-
-def set_label_recall(
-    model: Any, validation: Any, label: str, recall: float, log: Callable[[str], None], seen_in_training: bool = False
-) -> dict[str, Any] | None:
-    """Training's step before calibration: shift `label`'s logit to `recall` on the validation split.
-
-    Returns the figures for metrics.json, or None when there is nothing to fit on (no such label, or
-    validation was trained on: its recall there would be memorisation, as for the temperature).
-    """
-    label_id = model.config["label2id"].get(label)
-    texts = [text for text, gold in zip(validation["text"], validation["label"], strict=True) if gold == label_id]
-    if label_id is None or not texts:
-        log(f"--{label}-recall: no {label} text in the validation split; logit left as trained")
-        return None
-    if seen_in_training:
-        log(f"--{label}-recall skipped: the validation split was trained on")
-        return None
-    try:
-        offset = label_offset_for_recall(model, texts, label, recall)
-    except ValueError as exc:
-        log(f"--{label}-recall: {exc}; logit left as trained")
-        return None
-    shift_label_logit(model, label, offset)
-    log(f"{label} logit shifted by {offset:+.3f}: {recall:.0%} of the {len(texts)} validation {label} texts get it")
-    return {"label": label, "recall": recall, "offset": round(offset, 6), "n": len(texts), "split": "validation"}

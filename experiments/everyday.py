@@ -95,7 +95,7 @@ def score(model: EmotionBiLSTM, data: Path, goemotions: Path) -> dict:
 
 def unshifted(folder: Path) -> EmotionBiLSTM:
     """The model in `folder` with neutral's logit as trained (a `--neutral-recall` shift undone)."""
-    from emotion_bilstm.calibration import shift_label_logit
+    from emotion_bilstm.operating_point import shift_label_logit
 
     model = EmotionBiLSTM.from_pretrained(folder)
     recorded = (model.training_summary or {}).get("label_recall")
@@ -242,8 +242,8 @@ def main() -> None:
         train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
     model = unshifted(output)
     figures = {"unshifted": score(model, Path(args.data), Path(args.goemotions))}
-    from emotion_bilstm.calibration import label_offset_for_recall, shift_label_logit
     from emotion_bilstm.goemotions import read
+    from emotion_bilstm.operating_point import label_offset_for_recall, shift_label_logit
 
     neutral = [text for text, names in read(args.goemotions)["validation"] if names == ("neutral",)]
     for recall in NEUTRAL_RECALLS:

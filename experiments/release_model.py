@@ -30,10 +30,11 @@ from pathlib import Path
 
 import torch
 
-from emotion_bilstm.calibration import DIAGRAM_NAME, shift_label_logit
 from emotion_bilstm.goemotions import read as read_goemotions
 from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
 from emotion_bilstm.model_folder import read_training_summary
+from emotion_bilstm.operating_point import shift_label_logit
+from emotion_bilstm.reliability_diagram import DIAGRAM_NAME
 from emotion_bilstm.robustness import (
     accuracy,
     label_rate,

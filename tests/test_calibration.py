@@ -113,7 +113,8 @@ def test_cli_calibrate_refuses_a_missing_folder(tmp_path: Path) -> None:
 
 
 def test_without_matplotlib_only_the_image_is_skipped(monkeypatch, tmp_path: Path) -> None:
-    from emotion_bilstm.calibration import calibration_report, write_reliability_diagram
+    from emotion_bilstm.calibration import calibration_report
+    from emotion_bilstm.reliability_diagram import write_reliability_diagram
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
     report = calibration_report(torch.randn(50, 6, generator=torch.Generator().manual_seed(1)), [0] * 50)
@@ -195,7 +196,7 @@ def test_label_recall_counts_texts_without_words_as_missed() -> None:
     # `predict` gives no label to a text with no word the model reads, so the shift must reach the asked
     # share of all the texts with the readable ones alone: half of 10 here is 5 of the 8 readable.
     from emotion_bilstm import load_default
-    from emotion_bilstm.calibration import label_offset_for_recall, shift_label_logit
+    from emotion_bilstm.operating_point import label_offset_for_recall, shift_label_logit
 
     model = load_default()
     readable = [
@@ -221,7 +222,7 @@ def test_label_recall_counts_texts_without_words_as_missed() -> None:
 
 def test_offset_for_recall_draws_the_line_halfway_between_margins() -> None:
     # plain scores, as the benchmark's peers give them: the line falls between the k-th and (k+1)-th margin
-    from emotion_bilstm.calibration import offset_for_recall
+    from emotion_bilstm.operating_point import offset_for_recall
 
     margins = [-2.0, 3.0, -1.0, 1.0]
     assert offset_for_recall(margins, 4, 0.5) == pytest.approx(0.0)  # 3 and 1 clear it, -1 and -2 do not
