@@ -203,7 +203,7 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
     """The values the template reads, computed here so that the template stays plain markdown."""
     labels = model_labels(model)
     context: dict[str, Any] = {
-        "config": model.config,
+        "config": model.config.to_json(),  # config.json as the template has always read it
         "labels": labels,
         "emotion_six": labels[: len(LABELS)] == list(LABELS),
         "multi_label": bool(getattr(model, "multi_label", False)),

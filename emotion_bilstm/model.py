@@ -19,19 +19,14 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .card import build_model_card, hub_metadata
+from .config import CONFIG_NAME, MULTI_LABEL, SINGLE_LABEL, ModelConfig  # noqa: F401 (MULTI_LABEL: training's import)
 from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts
 from .fast_lstm import choose_engine, fast_path
 from .fast_tokenize import word_lookup_for
 from .files import staged_folder
-from .labels import ID2LABEL, NUM_LABELS
 from .model_folder import (
-    CONFIG_NAME,
-    MULTI_LABEL,
-    POOLINGS,
-    PROBLEM_TYPES,
     SAVE_DTYPES,
-    SINGLE_LABEL,
     WEIGHTS_NAME,
     check_source,
     default_model_dir,
@@ -41,12 +36,10 @@ from .model_folder import (
     read_tokenizer,
     read_training_summary,
     read_weights,
-    validate_config,
     write_files,
 )
 from .predictions import format_multi_label, format_predictions
 from .scoring import probabilities, reference_logits
-from .settings import TrainConfig  # the architecture's defaults are the training defaults
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
@@ -82,19 +75,31 @@ class EmotionBiLSTM(
     **hub_metadata(),
     repo_url="https://github.com/emotion-bilstm/emotion-bilstm",
 ):
-    """A bidirectional LSTM emotion classifier. Every size is a constructor argument and so in `config.json`."""
+    """A bidirectional LSTM emotion classifier. Every size is a constructor argument, held typed in
+    `model.config` (a `ModelConfig`) and written to `config.json`.
+
+    Example::
+
+        >>> from emotion_bilstm import EmotionBiLSTM, load_default
+        >>> model = load_default()  # the model shipped in the package; or EmotionBiLSTM.from_pretrained(dir_or_hub_id)
+        >>> [result["label"] for result in model.predict(["i feel so alone tonight", "best day of my life!!"])]
+        ['sadness', 'joy']
+        >>> model.config.labels
+        ['sadness', 'joy', 'love', 'anger', 'fear', 'surprise', 'neutral']
+        >>> model.save_pretrained("runs/copy")  # config.json, model.safetensors, tokenizer.json, README.md
+    """
 
     def __init__(
         self,
-        vocab_size: int = TrainConfig.vocab_size,
-        embedding_dim: int = TrainConfig.embedding_dim,
-        hidden_size: int = TrainConfig.hidden_size,
-        num_layers: int = TrainConfig.num_layers,
-        dropout: float = TrainConfig.dropout,
-        embedding_dropout: float = TrainConfig.embedding_dropout,
-        pooling: str = TrainConfig.pooling,
-        num_labels: int = NUM_LABELS,
-        max_length: int = TrainConfig.max_length,
+        vocab_size: int = ModelConfig.vocab_size,
+        embedding_dim: int = ModelConfig.embedding_dim,
+        hidden_size: int = ModelConfig.hidden_size,
+        num_layers: int = ModelConfig.num_layers,
+        dropout: float = ModelConfig.dropout,
+        embedding_dropout: float = ModelConfig.embedding_dropout,
+        pooling: str = ModelConfig.pooling,
+        num_labels: int = ModelConfig.num_labels,
+        max_length: int = ModelConfig.max_length,
         temperature: float = 1.0,
         id2label: dict | None = None,
         label2id: dict | None = None,
@@ -102,34 +107,23 @@ class EmotionBiLSTM(
         thresholds: list[float] | None = None,
     ) -> None:
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        if problem_type not in PROBLEM_TYPES:
-            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, not {problem_type!r}")
-        if id2label is None:
-            # a model built without names: the default six when it has six outputs, else placeholders
-            id2label = ID2LABEL if num_labels == NUM_LABELS else {i: f"LABEL_{i}" for i in range(num_labels)}
-        id2label = {int(k): v for k, v in id2label.items()}
-        if sorted(id2label) != list(range(num_labels)):
-            raise ValueError(f"id2label must name ids 0..{num_labels - 1}, got {sorted(id2label)}")
-        self.config: dict[str, Any] = {
-            "vocab_size": vocab_size,
-            "embedding_dim": embedding_dim,
-            "hidden_size": hidden_size,
-            "num_layers": num_layers,
-            "dropout": dropout,
-            "embedding_dropout": embedding_dropout,
-            "pooling": pooling,
-            "num_labels": num_labels,
-            "max_length": max_length,
-            "temperature": temperature,
-            "id2label": {str(k): v for k, v in id2label.items()},
-            "label2id": {v: k for k, v in id2label.items()},
-        }
-        if problem_type == MULTI_LABEL:
-            # sigmoid per label; a label applies when its probability reaches its threshold (tuned on validation)
-            self.config["problem_type"] = problem_type
-            self.config["thresholds"] = [float(t) for t in thresholds] if thresholds else [0.5] * num_labels
+        # label2id stands in config.json beside id2label (as transformers writes it); it is derived, not read
+        self.config = ModelConfig(
+            vocab_size=vocab_size,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            embedding_dropout=embedding_dropout,
+            pooling=pooling,
+            num_labels=num_labels,
+            max_length=max_length,
+            temperature=temperature,
+            id2label=id2label,
+            problem_type=problem_type,
+            thresholds=thresholds,
+        )
+        id2label = self.config.id2label
         self.id2label = id2label
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
@@ -150,29 +144,29 @@ class EmotionBiLSTM(
 
     @property
     def multi_label(self) -> bool:
-        return self.config.get("problem_type") == MULTI_LABEL
+        return self.config.multi_label
 
     @property
     def thresholds(self) -> list[float] | None:
         """Per-label decision thresholds of a multi-label model (None for a single-label one)."""
-        return self.config.get("thresholds")
+        return self.config.thresholds
 
     @thresholds.setter
     def thresholds(self, values: Sequence[float]) -> None:
         if not self.multi_label:
             raise ValueError("only a multi-label model has per-label thresholds")
-        if len(values) != self.config["num_labels"]:
-            raise ValueError(f"{len(values)} thresholds for {self.config['num_labels']} labels")
+        if len(values) != self.config.num_labels:
+            raise ValueError(f"{len(values)} thresholds for {self.config.num_labels} labels")
         # 12 decimals: calibration moves thresholds to sigmoid(logit(t) / T), which must round-trip
-        self.config["thresholds"] = [round(float(v), 12) for v in values]
+        self.config.thresholds = [round(float(v), 12) for v in values]
 
     @property
     def temperature(self) -> float:
-        return float(self.config["temperature"])
+        return float(self.config.temperature)
 
     @temperature.setter
     def temperature(self, value: float) -> None:
-        self.config["temperature"] = float(value)
+        self.config.temperature = float(value)
 
     def forward(
         self, input_ids: torch.Tensor, lengths: torch.Tensor, with_features: bool = False
@@ -311,11 +305,11 @@ class EmotionBiLSTM(
                 shutil.copy2(extra, staging / Path(extra).name)
             self._save_dtype = dtype
             try:
-                super().save_pretrained(staging, config=config or self.config, **kwargs)
+                super().save_pretrained(staging, config=config or self.config.to_json(), **kwargs)
             finally:
                 self._save_dtype = None
         if push:
-            return self.push_to_hub(repo_id or target.name, config=config or self.config, **kwargs)
+            return self.push_to_hub(repo_id or target.name, config=config or self.config.to_json(), **kwargs)
         return None
 
     def _save_pretrained(self, save_directory: Path) -> None:
@@ -355,7 +349,7 @@ class EmotionBiLSTM(
     ) -> EmotionBiLSTM:
         if config is None:
             raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is missing")
-        init_args = validate_config(model_id, config, cls._hub_mixin_jsonable_default_values)
+        init_args = ModelConfig.from_json(model_id, config).init_kwargs()
         init_args.update({k: v for k, v in model_kwargs.items() if k in init_args})
         fetch = fetcher(
             model_id,

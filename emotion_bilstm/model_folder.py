@@ -12,7 +12,6 @@ such as /dev/zero, which never ends), not a symbolic link out of the folder, and
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 import sys
@@ -29,29 +28,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as tensors_from_bytes  # safetensors' own format, never a pickle
 from tokenizers import Tokenizer
 
-from .choices import Pooling, values
+from .config import CONFIG_NAME
 from .errors import ModelLoadError, first_line
-from .labels import NUM_LABELS
 
-WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME = "model.safetensors", "config.json", "tokenizer.json"
+WEIGHTS_NAME, TOKENIZER_NAME = "model.safetensors", "tokenizer.json"
 METRICS_NAME = "metrics.json"
 CARD_NAME = "README.md"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
-POOLINGS = values(Pooling)
-# transformers' names for the two kinds of head; the default is left out of config.json
-SINGLE_LABEL, MULTI_LABEL = "single_label_classification", "multi_label_classification"
-PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL)
-# Refuse configs beyond these before allocating anything: a hostile or corrupt config.json must
-# not make us reserve terabytes. Each bound is far above any sensible emotion classifier.
-SIZE_LIMITS = {
-    "vocab_size": 2_000_000,
-    "embedding_dim": 2048,
-    "hidden_size": 4096,
-    "num_layers": 8,
-    "max_length": 8192,
-}
-MAX_PARAMETERS = 500_000_000
-MAX_LABELS = 10_000  # far beyond any label set one text classifier head should carry
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 # safetensors' codes for the dtypes a weights file may hold, by torch's name for them
@@ -201,98 +184,6 @@ def fetcher(model_id: str, **download: Any) -> Callable[[str], str]:
         return hf_hub_download(repo_id=model_id, filename=filename, **download)
 
     return fetch
-
-
-def validate_config(model_id: str, config: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Check config.json's fields, types and sizes; return the constructor arguments (`defaults` fill the gaps)."""
-    if not isinstance(config, dict):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} must hold a JSON object")
-    required = ("vocab_size", "embedding_dim", "hidden_size", "num_labels")
-    missing = [name for name in required if name not in config]
-    if missing:
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} lacks {', '.join(missing)}")
-    args = {name: config.get(name, default) for name, default in defaults.items()}
-    args["id2label"], args["label2id"] = config.get("id2label"), config.get("label2id")
-    _check_sizes(model_id, args)
-    for name in ("dropout", "embedding_dropout"):
-        if not isinstance(args[name], (int, float)) or not 0 <= args[name] < 1:
-            raise ModelLoadError(f"{model_id}: {CONFIG_NAME} {name}={args[name]!r} is not in [0, 1)")
-    temperature = args["temperature"]
-    if not isinstance(temperature, (int, float)) or not (0 < temperature < 1000) or math.isnan(temperature):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} temperature={temperature!r} is not a positive number")
-    if args["pooling"] not in POOLINGS:
-        raise ModelLoadError(
-            f"{model_id}: {CONFIG_NAME} pooling={args['pooling']!r} is not one of {', '.join(POOLINGS)}"
-        )
-    args["id2label"] = _check_id2label(model_id, args["id2label"], args["label2id"], args["num_labels"])
-    args.pop("label2id")  # derived from id2label, which was just checked against it
-    _check_head(model_id, args)
-    _check_parameter_count(model_id, args)
-    return args
-
-
-def _check_sizes(model_id: str, args: dict[str, Any]) -> None:
-    for name, limit in SIZE_LIMITS.items():
-        value = args[name]
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
-            raise ModelLoadError(f"{model_id}: {CONFIG_NAME} {name}={value!r} is not an integer in 1..{limit}")
-    num_labels = args["num_labels"]
-    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or not 2 <= num_labels <= MAX_LABELS:
-        raise ModelLoadError(
-            f"{model_id}: {CONFIG_NAME} num_labels={num_labels!r} is not an integer in 2..{MAX_LABELS}"
-        )
-
-
-def _check_head(model_id: str, args: dict[str, Any]) -> None:
-    """problem_type is one transformers knows, and a multi-label head's thresholds are one per label."""
-    if args["problem_type"] not in PROBLEM_TYPES:
-        kinds = ", ".join(PROBLEM_TYPES)
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} problem_type={args['problem_type']!r} is not one of {kinds}")
-    thresholds, num_labels = args["thresholds"], args["num_labels"]
-    if thresholds is not None and (
-        not isinstance(thresholds, list)
-        or len(thresholds) != num_labels
-        or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1 for t in thresholds)
-    ):
-        raise ModelLoadError(
-            f"{model_id}: {CONFIG_NAME} thresholds must be {num_labels} numbers in [0, 1] (one a label)"
-        )
-
-
-def _check_parameter_count(model_id: str, args: dict[str, Any]) -> None:
-    e, h, layers = args["embedding_dim"], args["hidden_size"], args["num_layers"]
-    lstm_params = 2 * 4 * h * (e + h + 2) + (layers - 1) * 2 * 4 * h * (2 * h + h + 2)
-    if args["vocab_size"] * e + lstm_params > MAX_PARAMETERS:
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} asks for over {MAX_PARAMETERS:,} parameters; refusing")
-
-
-def _check_id2label(model_id: str, id2label: Any, label2id: Any, num_labels: int) -> dict[int, str] | None:
-    """id2label must name every id 0..num_labels-1 once, and label2id (when present) must be its inverse."""
-    if id2label is None:
-        if num_labels != NUM_LABELS:
-            raise ModelLoadError(f"{model_id}: {CONFIG_NAME} has num_labels={num_labels} but no id2label naming them")
-        return None
-    if (
-        not isinstance(id2label, dict)
-        or not all(str(k).isdigit() for k in id2label)
-        or not all(isinstance(v, str) and v for v in id2label.values())
-    ):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} id2label must map ids 0..{num_labels - 1} to names")
-    ids = {int(k) for k in id2label}
-    if ids != set(range(len(id2label))):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} id2label must map ids 0..{len(id2label) - 1} to names")
-    if len(id2label) != num_labels:
-        raise ModelLoadError(
-            f"{model_id}: {CONFIG_NAME} id2label names {len(id2label)} labels but num_labels is {num_labels}"
-        )
-    names = {int(k): v for k, v in id2label.items()}
-    if len(set(names.values())) != len(names):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} id2label names one label twice")
-    if label2id is not None and (
-        not isinstance(label2id, dict) or {str(k): v for k, v in label2id.items()} != {v: k for k, v in names.items()}
-    ):
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} label2id is not the inverse of id2label")
-    return names
 
 
 def read_tokenizer(model_id: str, fetch: Callable[[str], str], vocab_size: int) -> Tokenizer:
