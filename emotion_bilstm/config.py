@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .choices import Pooling, values
+from .enums import Pooling, values
 from .errors import ModelLoadError
 from .labels import ID2LABEL, NUM_LABELS
 from .settings import TrainConfig  # the architecture's defaults are the training defaults
