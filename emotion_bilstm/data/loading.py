@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataError, first_line, os_error_cause
-from .labels import CANONICAL, LABELS, integer_label, label_to_id, normalise_name, order_names
+from ..errors import DataError, first_line, os_error_cause
+from ..labels import CANONICAL, LABELS, integer_label, label_to_id, normalise_name, order_names
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict

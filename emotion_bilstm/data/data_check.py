@@ -21,9 +21,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .cleaning import normaliser
-from .data import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
-from .errors import DataError
+from ..errors import DataError
+from .hygiene import normaliser
+from .loading import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
 
 EXAMPLES = 5
 
