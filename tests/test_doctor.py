@@ -53,7 +53,7 @@ def dirty_data(tmp_path: Path) -> Path:
 
 
 def test_clean_data_has_no_problems(clean_data: Path) -> None:
-    from emotion_bilstm.doctor import check_dataset
+    from emotion_bilstm.data.data_check import check_dataset
 
     report = check_dataset(clean_data)
     assert report["problems"] == []
@@ -67,7 +67,7 @@ def test_clean_data_has_no_problems(clean_data: Path) -> None:
 
 
 def test_dirty_data_findings_are_exact(dirty_data: Path) -> None:
-    from emotion_bilstm.doctor import check_dataset
+    from emotion_bilstm.data.data_check import check_dataset
 
     report = check_dataset(dirty_data, max_tokens=128)
     train = report["splits"]["train"]
@@ -90,7 +90,7 @@ def test_dirty_data_findings_are_exact(dirty_data: Path) -> None:
 
 
 def test_labels_outside_the_set_are_findings_not_a_crash(clean_data: Path) -> None:
-    from emotion_bilstm.doctor import check_dataset
+    from emotion_bilstm.data.data_check import check_dataset
 
     with (clean_data / "train.txt").open("a", encoding="utf-8") as handle:
         handle.write("i am so bored;boredom\ni am calm;7\n;joy\n")
@@ -143,8 +143,8 @@ def test_train_dedupe_drops_texts_shared_with_validation(dirty_data: Path, tmp_p
 
 
 def test_drop_shared_texts_keeps_everything_else(dirty_data: Path) -> None:
-    from emotion_bilstm.cleaning import drop_shared_texts
     from emotion_bilstm.data import load_splits
+    from emotion_bilstm.data.hygiene import drop_shared_texts
 
     splits = load_splits(dirty_data)
     train, removed = drop_shared_texts(splits)
@@ -155,7 +155,7 @@ def test_drop_shared_texts_keeps_everything_else(dirty_data: Path) -> None:
 @pytest.mark.shared_data
 def test_shared_data_findings() -> None:
     data = shared_data_or_skip()
-    from emotion_bilstm.doctor import check_dataset
+    from emotion_bilstm.data.data_check import check_dataset
 
     report = check_dataset(data)
     train, validation = report["splits"]["train"], report["splits"]["validation"]

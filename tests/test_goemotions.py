@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emotion_bilstm import goemotions
+from emotion_bilstm.data import goemotions
 from emotion_bilstm.errors import DataError
 
 ROWS = [

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import shared_data_or_skip
 
+from emotion_bilstm.data.robustness import EMOJI, HASHTAGS, perturb, perturb_all, perturbed_drop, read_handwritten
 from emotion_bilstm.labels import LABELS
-from emotion_bilstm.robustness import EMOJI, HASHTAGS, perturb, perturb_all, perturbed_drop, read_handwritten
 from emotion_bilstm.tokenizer import build_normalizer
 
 HANDWRITTEN = Path(__file__).parent / "data" / "handwritten.tsv"

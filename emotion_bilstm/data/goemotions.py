@@ -23,7 +23,7 @@ import random
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import DataError, first_line
+from ..errors import DataError, first_line
 
 HUB_ID = "google-research-datasets/go_emotions"
 HUB_CONFIG = "simplified"

@@ -54,7 +54,7 @@ def drop_shared_texts(splits: dict[str, Dataset]) -> tuple[Dataset, int]:
 
 def normaliser() -> Callable[[str], str]:
     """Text as the model reads it, spaces collapsed: two texts it maps to one string are the same to it."""
-    from .tokenizer import build_normalizer
+    from ..tokenizer import build_normalizer
 
     rules = build_normalizer()
     return lambda text: " ".join(rules.normalize_str(text).split())

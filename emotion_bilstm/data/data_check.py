@@ -1,15 +1,15 @@
 """`emo-cli data check`: what is wrong with a dataset, before a model learns it.
 
-The dataset is read twice. First each split file row by row, the way `data.load_splits` reads it
+The dataset is read twice. First each split file row by row, the way `loading.load_splits` reads it
 but without stopping at the first bad row, so that every label outside the set (read from the train
 split, or fixed by `labels`), every empty text and every missing label is listed as a finding. Then
-with `data.load_splits`, exactly as training reads it (including a validation split carved from
-train when there is none). When training would refuse
-the data, that refusal is a finding too and the rows that did parse are examined instead.
+with `loading.load_splits`, exactly as training reads it (including a validation split carved from
+train when there is none). When training would refuse the data, that refusal is a finding too and
+the rows that did parse are examined instead.
 
-"Normalised" means passed through the tokenizer's normaliser (`tokenizer.build_normalizer`) with
-runs of spaces collapsed: two texts the model cannot tell apart. Duplicates are counted within each
-split, leakage (texts shared) between each pair of splits.
+"Normalised" means passed through the tokenizer's normaliser (`hygiene.normaliser`) with runs of
+spaces collapsed: two texts the model cannot tell apart. Duplicates are counted within each split,
+leakage (texts shared) between each pair of splits.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .cleaning import normaliser
-from .data import LabelSet, UnseenLabelError, find_split_files, label_names, load_splits, read_raw_rows
-from .errors import DataError
+from ..errors import DataError
+from .formats import find_split_files, read_raw_rows
+from .hygiene import normaliser
+from .label_set import LabelSet, UnseenLabelError, label_names
+from .loading import load_splits
 
 EXAMPLES = 5
 
@@ -126,7 +128,7 @@ def scan_raw_rows(
 
 
 def raw_rows(file: Path) -> Iterable[tuple[str, Any, Any]]:
-    """(where, text, raw label) for each row, read exactly as training reads it (`data.read_raw_rows`)."""
+    """(where, text, raw label) for each row, read exactly as training reads it (`formats.read_raw_rows`)."""
     texts, labels, row_name, first = read_raw_rows(file)
     for index, (text, label) in enumerate(zip(texts, labels, strict=True)):
         if row_name == "line" and label is None and not str(text).strip():

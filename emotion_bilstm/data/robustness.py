@@ -13,6 +13,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from . import goemotions
+
 # the dataset writes contractions without the apostrophe; people write them with one
 CONTRACTIONS = {
     "im": "I'm",
@@ -103,8 +105,6 @@ def real_text_figures(model: Any, goemotions_source: str | Path, split: str = "v
     wrong; `neutral_recall`: share of single-label neutral comments answered `neutral`. A model
     without a neutral label simply scores 0 there.
     """
-    from . import goemotions
-
     comments = [c for c in goemotions.read(goemotions_source)[split] if len(c[1]) == 1]
     emotional = goemotions.map_comments(comments, goemotions.EVALUATION_MAPPING)
     neutral = [text for text, names in comments if names == ("neutral",)]
