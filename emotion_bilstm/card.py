@@ -266,14 +266,14 @@ def display_thresholds(thresholds: list[float] | None) -> list[float] | None:
 def is_goemotions_source(source: str) -> bool:
     """Whether a recorded `--add-data` source was GoEmotions; by name too, since a card may be rendered
     again where the training data no longer is."""
-    from .goemotions import HUB_ID, is_goemotions_folder
+    from .data.goemotions import HUB_ID, is_goemotions_folder
 
     return source == HUB_ID or is_goemotions_folder(source) or Path(source).name == "goemotions"
 
 
 def goemotions_context(train_config: dict[str, Any]) -> dict[str, Any]:
     """The GoEmotions -> default labels mapping as table rows, and what was left out."""
-    from .goemotions import DEFAULT_MAPPING, LABELS
+    from .data.goemotions import DEFAULT_MAPPING, LABELS
 
     targets: dict[str, list[str]] = {}
     for source, target in DEFAULT_MAPPING.items():

@@ -18,13 +18,13 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .atomic import staged_folder
 from .card import build_model_card, hub_metadata
 from .config import CONFIG_NAME, MULTI_LABEL, SINGLE_LABEL, ModelConfig  # noqa: F401 (MULTI_LABEL: training's import)
+from .engines import choose_engine, fast_path, probabilities, reference_logits
 from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts
-from .fast_lstm import choose_engine, fast_path
 from .fast_tokenize import word_lookup_for
-from .files import staged_folder
 from .model_folder import (
     SAVE_DTYPES,
     WEIGHTS_NAME,
@@ -39,7 +39,6 @@ from .model_folder import (
     write_files,
 )
 from .predictions import format_multi_label, format_predictions
-from .scoring import probabilities, reference_logits
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 
 if TYPE_CHECKING:
@@ -213,10 +212,10 @@ class EmotionBiLSTM(
         The one entry point to the network for inference: predict, explain, calibrate and `emo-cli
         evaluate` all come through here, so a temperature is fitted on the logits it is applied to
         (training's per-epoch validation runs `forward` on the training device). `engine`
-        (see `fast_lstm.ENGINES`): `auto` runs `fast_lstm` where it covers the model, several times
+        (see `engines.ENGINES`): `auto` runs `engines` where it covers the model, several times
         faster: `fast-bf16` where the CPU has bfloat16 units (probabilities within about 1e-3 of
         nn.LSTM's, same labels), `fast` elsewhere (float32, within 1e-5); `reference` runs nn.LSTM.
-        `fast_lstm.describe_engine` says which one runs. Every row must hold at least one id.
+        `engines.describe_engine` says which one runs. Every row must hold at least one id.
         """
         check_inference_arguments(batch_size=batch_size)
         chosen = choose_engine(self, engine)
