@@ -68,7 +68,7 @@ def ending_signals_as_interrupts() -> Iterator[None]:
 
 
 def say_error(message: str) -> None:
-    from .render import visible  # a path or text in the message may hold ESC: shown, not sent
+    from .console import visible  # a path or text in the message may hold ESC: shown, not sent
 
     with suppress(OSError, ValueError):  # stderr closed or gone: the exit code still tells
         err.print(f"[red]error:[/red] {escape(visible(message))}", soft_wrap=True)

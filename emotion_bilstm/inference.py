@@ -230,7 +230,7 @@ class ResultWriter:
         from rich.table import Table
         from rich.text import Text
 
-        from .render import safe_text
+        from .console import safe_text
 
         if not self.rows_in_block and self.blocks_written:
             return
