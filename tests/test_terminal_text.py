@@ -18,11 +18,12 @@ import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
 from rich.console import Console
 
+from emotion_bilstm.cli.render import dataset_report, explanation, metrics_report, predictions_table
+from emotion_bilstm.console import visible
 from emotion_bilstm.data import check_quotes, load_file
 from emotion_bilstm.errors import DataError, InputError
 from emotion_bilstm.inference import MAX_LINE_BYTES, ClassifyStats, ResultWriter, argument_text, read_lines
 from emotion_bilstm.predictions import NO_WORDS
-from emotion_bilstm.render import dataset_report, explanation, metrics_report, predictions_table, visible
 
 # Sequences a terminal acts on: clear the screen, set the window title, a hyperlink (OSC 8), blink.
 CLEAR, TITLE, LINK, BLINK = "\x1b[2J", "\x1b]2;pwned\x07", "\x1b]8;;https://evil.example\x1b\\", "\x1b[5m"

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .console import safe_text, visible
+from ..console import safe_text, visible
 
 
 def predictions_table(texts: list[str], results: list[dict[str, Any]], console: Console) -> None:
