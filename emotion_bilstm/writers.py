@@ -78,12 +78,12 @@ class ResultWriter:
         self.sink.flush()
 
     def flush_table(self) -> None:
-        """The block of rows so far as a rich table; texts and label names drawn as plain text (`render.visible`)."""
+        """The block of rows so far as a rich table; texts and label names drawn as plain text (`console.visible`)."""
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
-        from .render import safe_text
+        from .console import safe_text
 
         if not self.rows_in_block and self.blocks_written:
             return

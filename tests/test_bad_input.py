@@ -599,12 +599,12 @@ def test_write_text_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, mon
     ids=["permission", "read-only", "quota"],
 )
 def test_any_os_error_is_one_line_with_path_and_cause(error: OSError, monkeypatch) -> None:
-    from emotion_bilstm import cli
+    from emotion_bilstm.cli import _shared
 
     def fail(model):
         raise error
 
-    monkeypatch.setattr(cli, "load_model", fail)
+    monkeypatch.setattr(_shared, "load_model", fail)
     result = CliRunner().invoke(app, ["predict", "hello"])
     assert result.exit_code == 2, (result.stderr, result.exception)
     assert one_error_line(result.stderr) == f"error: /models/emo/config.json: {error.strerror}"

@@ -1,4 +1,4 @@
-"""The CLI's one error boundary (cli.OneLineErrors): every way a command can end is one line and an exit code.
+"""The CLI's one error boundary (cli.boundary.OneLineErrors): every way a command can end is one line and an exit code.
 
 2 for the user's mistakes, 130 (128 + the signal) when stopped, 0 when the reader of stdout left early
 (`| head -1`), 1 with a request to report it for a bug of ours; never a traceback.
@@ -14,8 +14,7 @@ import pytest
 from clitools import REPO, cli_env
 from typer.testing import CliRunner
 
-from emotion_bilstm import cli
-from emotion_bilstm.cli import app
+from emotion_bilstm.cli import _shared, app, boundary
 
 
 def piped_into_head(*args: str) -> tuple[int, str]:
@@ -47,7 +46,7 @@ def test_an_unforeseen_error_is_one_line_asking_for_a_report(monkeypatch: pytest
     def broken(model: str | None) -> None:
         raise RuntimeError("something we did not foresee\nsecond line")
 
-    monkeypatch.setattr(cli, "load_model", broken)
+    monkeypatch.setattr(_shared, "load_model", broken)
     result = CliRunner().invoke(app, ["predict", "hello"])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
@@ -59,8 +58,8 @@ def test_the_debug_variable_shows_the_traceback(monkeypatch: pytest.MonkeyPatch)
     def broken(model: str | None) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "load_model", broken)
-    monkeypatch.setenv(cli.DEBUG_VARIABLE, "1")
+    monkeypatch.setattr(_shared, "load_model", broken)
+    monkeypatch.setenv(boundary.DEBUG_VARIABLE, "1")
     result = CliRunner().invoke(app, ["predict", "hello"])
     assert result.exit_code == 1 and "Traceback" in result.stderr
 
@@ -69,7 +68,7 @@ def test_ctrl_c_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(model: str | None) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "load_model", interrupted)
+    monkeypatch.setattr(_shared, "load_model", interrupted)
     result = CliRunner().invoke(app, ["predict", "hello"])
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines() == ["error: interrupted; nothing half-written was left behind"]

@@ -18,10 +18,11 @@ import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
 from rich.console import Console
 
+from emotion_bilstm.cli.render import dataset_report, explanation, metrics_report, predictions_table
+from emotion_bilstm.console import visible
 from emotion_bilstm.data import check_quotes, load_file
 from emotion_bilstm.errors import DataError, InputError
 from emotion_bilstm.predictions import NO_WORDS
-from emotion_bilstm.render import dataset_report, explanation, metrics_report, predictions_table, visible
 from emotion_bilstm.stream import MAX_LINE_BYTES, ClassifyStats, argument_text, read_lines
 from emotion_bilstm.writers import ResultWriter
 

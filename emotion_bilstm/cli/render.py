@@ -6,13 +6,12 @@ own, streamed in blocks by inference.ResultWriter.)
 
 Every string that comes from a user (a text, a label name from a model's config, a path, a dataset
 name) is drawn as plain text, never as rich markup, and with its control characters shown as escapes
-(`visible`): `[/red]` in a text must not raise, `[link=...]` must not become a hyperlink, and an ESC
+(`console.visible`): `[/red]` in a text must not raise, `[link=...]` must not become a hyperlink, and an ESC
 in a text or a label name must not reach the terminal.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Console
@@ -20,37 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-# What a terminal acts on or that hides or reorders text: C0 and C1 controls and DEL (ESC starts colour,
-# cursor, title and hyperlink sequences), lone surrogates (bytes of an argument or a file name that are
-# not UTF-8), bidirectional overrides and isolates, line and paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def visible(value: object) -> str:
-    """`value` as a string whose every character shows as itself: a control character (tabs and
-    newlines too: a table cell holds one line) as its escape, `\\x1b`, `\\t`, `\\u202e`; a byte that was
-    not UTF-8 (Python keeps it as a lone surrogate) as `\\xff`. Printable text is unchanged.
-
-    Use it for every user-supplied string that rich draws: as `safe_text(value)` (a plain `Text`, no
-    markup) or, inside a markup string, as `escape(visible(value))`.
-    """
-    return _UNSAFE.sub(_escaped, str(value))
-
-
-def _escaped(found: re.Match[str]) -> str:
-    char = found.group()
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte code - 0xDC00 of undecodable input
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def safe_text(value: object, style: str = "") -> Text:
-    """A user's string as rich `Text`: never parsed as markup, control characters shown (`visible`)."""
-    return Text(visible(value), style=style)
+from ..console import safe_text, visible
 
 
 def predictions_table(texts: list[str], results: list[dict[str, Any]], console: Console) -> None:

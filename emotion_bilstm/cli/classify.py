@@ -1,0 +1,139 @@
+"""The commands that classify texts: `classify` a file (streamed), `predict` and `explain` typed texts.
+
+They parse arguments and call the library (imported in their bodies: `--help` needs no torch).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from ..choices import OutputFormat
+from . import _shared
+from ._options import ModelOption
+from ._shared import err, out
+
+
+def classify(
+    input: Annotated[str, typer.Argument(help="Text file, one text a line; '-' reads standard input.")],
+    model: ModelOption = None,
+    format: Annotated[
+        Optional[OutputFormat],
+        typer.Option("--format", "-f", help="Default: table on a terminal, jsonl otherwise."),
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write here (atomically: a temporary file renamed at the end)."),
+    ] = None,
+    top_k: Annotated[
+        Optional[int],
+        typer.Option("--top-k", min=1, help="Keep only the k best scores per line and list them as `top`."),
+    ] = None,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help="List as `top` only labels scoring at least this (with --top-k: both apply). "
+            "A multi-label model's `labels` then use it instead of its tuned per-label thresholds.",
+        ),
+    ] = None,
+    min_score: Annotated[
+        Optional[float],
+        typer.Option(
+            "--min-score", min=0.0, max=1.0, help="Mark predictions scoring below this as uncertain (label kept)."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 512,
+    progress: Annotated[
+        Optional[bool],
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr. Default: on a terminal, for big files."),
+    ] = None,
+) -> None:
+    """Classify a file line by line: one emotion (and scores) a line out, in input order.
+
+    Blank lines give an empty label so that output line N answers input line N. Memory stays constant
+    for any file size. Invalid UTF-8 is replaced and counted on stderr.
+
+    [bold]emo-cli classify tweets.txt[/bold]\n
+    [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
+    [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]
+    """
+    from ..inference import classify_file
+
+    fmt = format.value if format else ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    if progress is None:
+        size = Path(input).stat().st_size if input != "-" and Path(input).is_file() else 0
+        progress = err.is_terminal and size > 1_000_000
+    loaded = _shared.load_model(model)
+    stats = classify_file(
+        loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress, threshold=threshold
+    )
+    for note in stats.notes(min_score):
+        err.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if output is not None:
+        from ..fast_lstm import describe_engine
+
+        engine = describe_engine(loaded)
+        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(engine)} engine")
+
+
+def predict(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
+    model: ModelOption = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="How many scores to show per text.")] = 3,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option("--threshold", min=0.0, max=1.0, help="Only labels scoring at least this (see classify)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")] = False,
+) -> None:
+    """Classify a few texts typed on the command line.
+
+    [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
+    """
+    from ..inference import argument_text
+    from .render import predictions_table
+
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
+    results = _shared.load_model(model).predict(texts, top_k=top_k, threshold=threshold)
+    if as_json:
+        for text, result in zip(texts, results, strict=False):
+            print(json.dumps({"text": text, **result}, ensure_ascii=False))
+        return
+    predictions_table(texts, results, out)
+
+
+def explain(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts (quote each).")],
+    model: ModelOption = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many top words to list per text.")] = 5,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line: label, score, tokens, words and their scores.")
+    ] = False,
+) -> None:
+    """Why this label? Each word's contribution: how much the label's probability falls without it.
+
+    Green words support the predicted label, red ones argue against it, dim ones the model does not
+    read (URLs, @mentions, punctuation). Scores come from leaving out one of the model's tokens at a
+    time (occlusion) and are summed back onto the words you typed.
+
+    [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
+    [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
+    """
+    from ..inference import argument_text
+    from .render import explanation
+
+    texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
+    results = _shared.load_model(model).explain(texts, top_k=top_k)
+    for result in results:
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            explanation(result, out, top_k)
