@@ -209,7 +209,7 @@ def test_every_library_choice_is_accepted_by_the_parser(tmp_path: Path) -> None:
     from emotion_bilstm.inference import FORMATS
     from emotion_bilstm.model import POOLINGS
     from emotion_bilstm.tokenizer import TOKENIZER_KINDS
-    from emotion_bilstm.vectors import PRETRAINED_VECTORS
+    from emotion_bilstm.training.vectors import PRETRAINED_VECTORS
 
     missing = str(tmp_path / "no-such-data")
     train = ["train", "--data", missing, "--output-dir", str(tmp_path / "out"), "--cpu"]

@@ -24,13 +24,10 @@ from typing import Any, NamedTuple
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import auxiliary
-from .averaging import WeightAverage
-from .batching import pad_batch
-from .cleaning import drop_conflicting, drop_shared_texts, with_validation
-from .data import SOURCE_COLUMN, is_multi_label, label_names, load_splits
-from .errors import EmotionBiLSTMError, OutputError, writing
-from .files import (
+from ..cleaning import drop_conflicting, drop_shared_texts, with_validation
+from ..data import SOURCE_COLUMN, is_multi_label, label_names, load_splits
+from ..errors import EmotionBiLSTMError, OutputError, writing
+from ..files import (
     check_model_output,
     clean_stale_temporaries,
     refuse_special_folder,
@@ -38,11 +35,14 @@ from .files import (
     temporary_name,
     write_text_atomic,
 )
-from .metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
-from .model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
-from .model_folder import WEIGHTS_NAME
+from ..metrics import apply_thresholds, classification_metrics, multilabel_metrics, tune_thresholds
+from ..model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
+from ..model_folder import WEIGHTS_NAME
+from ..tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
+from . import goemotions_head as auxiliary
+from .ema import WeightAverage
+from .sampling import pad_batch
 from .settings import TrainConfig
-from .tokenizer import PAD_ID, UNK_ID, encode_batch, train_tokenizer
 
 STATE_NAME = "train_state.json"  # in the checkpoint folder, beside accelerate's `state/`
 
@@ -551,7 +551,7 @@ def finish(run: Run) -> dict[str, Any]:
         unwrapped.load_state_dict(run.best_weights)
     label_recall = None
     if config.neutral_recall is not None:
-        from .calibration import set_label_recall
+        from ..calibration import set_label_recall
 
         label_recall = set_label_recall(
             unwrapped,
@@ -568,7 +568,7 @@ def finish(run: Run) -> dict[str, Any]:
     if label_recall is not None:
         summary["label_recall"] = label_recall
     if accelerator.is_main_process:
-        from .calibration import calibrate_after_training, save_with_diagram
+        from ..calibration import calibrate_after_training, save_with_diagram
 
         calibration = calibrate_after_training(
             unwrapped, run.data.splits["validation"], summary, run.say, seen_in_training=config.train_on_validation
@@ -815,7 +815,7 @@ def _progress(enabled: bool):
         TimeRemainingColumn,
     )
 
-    from .console import progress
+    from ..console import progress
 
     return progress(
         TextColumn("[bold]{task.description}"),

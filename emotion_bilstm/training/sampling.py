@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .tokenizer import PAD_ID
+from ..tokenizer import PAD_ID
 
 
 def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
