@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "train": "loop",
     "TrainConfig": "settings",
-    "STATE_NAME": "loop",
-    "LengthBucketSampler": "loop",
-    "_mixed_precision": "loop",  # experiments/gpu_check.py reports the precision a run would get
+    "STATE_NAME": "checkpoint",
+    "LengthBucketSampler": "sampling",
+    "_mixed_precision": "setup",  # experiments/gpu_check.py reports the precision a run would get
 }
 
 __all__ = ["TrainConfig", "train"]
