@@ -38,8 +38,8 @@ from release_model import (  # noqa: E402
 from emotion_bilstm.errors import EmotionBiLSTMError  # noqa: E402
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
 from emotion_bilstm.robustness import accuracy, read_handwritten  # noqa: E402
-from emotion_bilstm.settings import parse_overrides  # noqa: E402
 from emotion_bilstm.training import TrainConfig, train  # noqa: E402
+from emotion_bilstm.training.settings import parse_overrides  # noqa: E402
 
 EVERYDAY_TRAIN = ROOT / "data" / "everyday" / "train.tsv"
 RESULTS = ROOT / "experiments" / "everyday.jsonl"

@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from emotion_bilstm.errors import EmotionBiLSTMError
-from emotion_bilstm.settings import parse_overrides
 from emotion_bilstm.training import TrainConfig, train
+from emotion_bilstm.training.settings import parse_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "emotion"

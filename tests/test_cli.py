@@ -208,7 +208,7 @@ def test_every_library_choice_is_accepted_by_the_parser(tmp_path: Path) -> None:
     """The CLI's choices are the library's: every value the library takes gets past the parser."""
     from emotion_bilstm.config import POOLINGS
     from emotion_bilstm.tokenizer import TOKENIZER_KINDS
-    from emotion_bilstm.vectors import PRETRAINED_VECTORS
+    from emotion_bilstm.training.vectors import PRETRAINED_VECTORS
     from emotion_bilstm.writers import FORMATS
 
     missing = str(tmp_path / "no-such-data")

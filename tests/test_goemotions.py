@@ -216,8 +216,8 @@ def test_added_data_weight_needs_added_data(tiny_dataset: Path, tmp_path: Path) 
 
 
 def test_auxiliary_rows_cover_every_goemotions_comment_once(tiny_dataset: Path, tmp_path: Path) -> None:
-    from emotion_bilstm.auxiliary import auxiliary_rows
     from emotion_bilstm.data import load_splits
+    from emotion_bilstm.training.goemotions_head import auxiliary_rows
 
     go = write_release(tmp_path / "go")
     train_split = load_splits(tiny_dataset, add=[go])["train"]
@@ -259,7 +259,7 @@ def test_auxiliary_loss_trains_a_head_that_is_not_saved(tiny_dataset: Path, tmp_
 def test_joint_loss_ignores_rows_without_a_label_and_masks_rows_without_targets() -> None:
     import torch
 
-    from emotion_bilstm.auxiliary import NO_LABEL, NUM_LABELS, joint_loss
+    from emotion_bilstm.training.goemotions_head import NO_LABEL, NUM_LABELS, joint_loss
 
     logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
     labels = torch.tensor([0, NO_LABEL])

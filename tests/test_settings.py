@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
 from emotion_bilstm.errors import EmotionBiLSTMError
-from emotion_bilstm.settings import TrainConfig, field_types, settings, without_none
+from emotion_bilstm.training.settings import TrainConfig, field_types, settings, without_none
 
 # `emo-cli train`'s options before they were derived from TrainConfig: none may disappear or be renamed
 TRAIN_OPTIONS_BEFORE = [

@@ -19,7 +19,8 @@ from conftest import small_config
 from emotion_bilstm import training
 from emotion_bilstm.errors import EmotionBiLSTMError
 from emotion_bilstm.model import EmotionBiLSTM
-from emotion_bilstm.settings import TrainConfig, field_types, without_none
+from emotion_bilstm.training import loop
+from emotion_bilstm.training.settings import TrainConfig, field_types, without_none
 
 FLOAT_SETTINGS = [name for name, kind in field_types().items() if without_none(kind)[0] is float]
 
@@ -85,7 +86,7 @@ def poison_after(monkeypatch: pytest.MonkeyPatch, epochs: int, via_gradient: boo
     """Poison the loss once `epochs` epochs were evaluated; returns the saved model's bytes after each epoch."""
     losses: list[PoisonedLoss] = []
     saved: list[bytes] = []
-    real_build_loss, real_evaluate = training.build_loss, training.evaluate_and_keep_best
+    real_build_loss, real_evaluate = loop.build_loss, loop.evaluate_and_keep_best
 
     def build_loss(*args, **kwargs) -> PoisonedLoss:
         losses.append(PoisonedLoss(real_build_loss(*args, **kwargs), via_gradient))
@@ -98,8 +99,8 @@ def poison_after(monkeypatch: pytest.MonkeyPatch, epochs: int, via_gradient: boo
         losses[-1].poisoned = epoch >= epochs
         return metrics
 
-    monkeypatch.setattr(training, "build_loss", build_loss)
-    monkeypatch.setattr(training, "evaluate_and_keep_best", evaluate_and_keep_best)
+    monkeypatch.setattr(loop, "build_loss", build_loss)
+    monkeypatch.setattr(loop, "evaluate_and_keep_best", evaluate_and_keep_best)
     return saved
 
 

@@ -14,7 +14,7 @@ from emotion_bilstm.errors import EmotionBiLSTMError
 from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.tokenizer import UNK_ID, encode_batch, train_tokenizer
 from emotion_bilstm.training import TrainConfig, train
-from emotion_bilstm.vectors import GLOVE_DIM, extend_vocabulary, initialise_embedding, load_glove
+from emotion_bilstm.training.vectors import GLOVE_DIM, extend_vocabulary, initialise_embedding, load_glove
 
 FAKE_WORDS = ["the", ",", "happy", "u.s.", "livid", "furious", "astonished", "1990", "sad"]
 
@@ -64,7 +64,7 @@ def test_missing_glove_package_is_a_one_line_error(monkeypatch: pytest.MonkeyPat
 def test_trained_model_with_vectors_loads_without_the_package(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import emotion_bilstm.vectors as vectors
+    import emotion_bilstm.training.vectors as vectors
 
     monkeypatch.setattr(vectors, "load_glove", lambda name: fake_glove())
     # 64 dimensions: the 50 GloVe columns need room

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .choices import PretrainedVectors, values
-from .errors import EmotionBiLSTMError
-from .tokenizer import PAD_ID, UNK_ID
+from ..choices import PretrainedVectors, values
+from ..errors import EmotionBiLSTMError
+from ..tokenizer import PAD_ID, UNK_ID
 
 if TYPE_CHECKING:
     import numpy as np

@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
-from . import goemotions
-from .data import SOURCE_COLUMN
-from .errors import EmotionBiLSTMError
+from .. import goemotions
+from ..data import SOURCE_COLUMN
+from ..errors import EmotionBiLSTMError
 
 NO_LABEL = -100  # a row without a main label: `cross_entropy`'s default ignore_index
 NUM_LABELS = len(goemotions.LABELS)
