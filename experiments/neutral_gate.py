@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "experiments"))
+sys.path[:0] = [str(ROOT / "experiments"), str(ROOT / "scripts")]  # release_model lives in scripts/
 
 from everyday import unshifted  # noqa: E402
 from release_model import BASE_SETTINGS, EVERYDAY_TEST, read_split  # noqa: E402
