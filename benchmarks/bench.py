@@ -13,7 +13,8 @@ lines/s of a classify command on a 100,000-line file (process start included) an
 memory. Also accuracy on dair-ai validation (clean and raw) and GoEmotions validation (real Reddit
 comments), start-up times, and what each of our speed-ups gives. Every timing is the median of
 several runs, with min-max. The machine is shared and noisy, so compare systems by the ratios within
-one run, not by absolute figures across runs. Writes benchmarks/RESULTS.md and benchmarks/results.json.
+one run, not by absolute figures across runs. Writes benchmarks/results.json and, through
+benchmarks/render.py (which renders a results.json again on its own), benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -30,15 +31,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from render import LEVER_TEXTS, OURS, render_markdown  # benchmarks/render.py: RESULTS.md from results.json
+
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-OURS = "ours (BiLSTM)"
 INPUTS = ("raw", "clean")  # raw first: the headline
 BIG_FILE_LINES = 1_000_000
-LEVER_TEXTS = 5_000
 
 
 def parse_args() -> argparse.Namespace:
@@ -147,7 +149,7 @@ def training_rows(data: Path, goemotions: Path | None, recipe: dict[str, Any]) -
     """The rows our recipe trains on: dair-ai train, plus GoEmotions train mapped as the recipe maps it."""
     texts, labels = read_split(data / "train.txt")
     if recipe.get("add_data") and goemotions is not None:
-        from emotion_bilstm.goemotions import mapped_splits
+        from emotion_bilstm.data.goemotions import mapped_splits
 
         rows = mapped_splits(
             goemotions,
@@ -168,7 +170,7 @@ def evaluation_sets(val_texts: list[str], val_labels: list[str], raw_texts: list
         "dair-ai validation (raw)": (raw_texts, val_labels),
     }
     if goemotions is not None:
-        from emotion_bilstm.goemotions import EVALUATION_MAPPING, mapped_splits
+        from emotion_bilstm.data.goemotions import EVALUATION_MAPPING, mapped_splits
 
         rows = mapped_splits(goemotions, mapping=EVALUATION_MAPPING)["validation"]
         sets["GoEmotions validation, emotions (real)"] = ([t for t, _ in rows], [label for _, label in rows])
@@ -179,7 +181,7 @@ def neutral_comments(goemotions: Path | None) -> list[str]:
     """GoEmotions validation's comments whose one label is neutral (empty without GoEmotions)."""
     if goemotions is None:
         return []
-    from emotion_bilstm.goemotions import read
+    from emotion_bilstm.data.goemotions import read
 
     return [text for text, names in read(goemotions)["validation"] if names == ("neutral",)]
 
@@ -226,15 +228,70 @@ def at_neutral_recall(
     return predict
 
 
+@dataclass
+class Run:
+    """What every measuring step of one run reads: the settings, the data, the texts, a scratch folder."""
+
+    args: argparse.Namespace
+    data: Path
+    goemotions: Path | None
+    model_dir: Path
+    train_texts: list[str]
+    train_labels: list[str]
+    val_texts: list[str]
+    val_labels: list[str]
+    inputs: dict[str, list[str]]  # "clean" and "raw": dair-ai validation's texts
+    file_texts: dict[str, list[str]]  # each input repeated to `args.lines` texts
+    workdir: Path
+
+
+@dataclass
+class Systems:
+    """The three systems, trained or loaded, and how each is called."""
+
+    ours: Any  # the model whose speed is measured (the shipped one)
+    predictors: dict[str, Callable[[list[str]], list[str]]]  # labels, for the accuracy columns
+    in_process_work: dict[str, Callable[[list[str]], Any]]  # what the in-process timings run
+    peer_scores: dict[str, Callable[[list[str]], tuple[list[str], Any]]]  # the peers' scores per label
+    train_seconds: dict[str, float | None]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main() -> None:
     args = parse_args()
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # a log, not a terminal: no bars
     import torch
 
     torch.set_num_threads(args.threads)
-    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
-    from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.robustness import perturb_all
+    run = prepare_run(args)
+    load_start = os.getloadavg()
+    results: dict[str, Any] = {"systems": {}, "model": str(run.model_dir), "repeats": args.repeats, "lines": args.lines}
+    try:
+        systems = prepare_systems(run, results)
+        measure_in_process(run, systems, results)
+        measure_cli(run, results)
+        results["startup"] = startup_times(run.model_dir, run.workdir, args.repeats)
+        if not args.no_million:
+            results["memory_1m"] = measure_million(run)
+        log(f"[bench] levers on {LEVER_TEXTS:,} raw texts")
+        results["levers"] = levers(systems.ours, run.file_texts["raw"][:LEVER_TEXTS], args)
+    finally:
+        shutil.rmtree(run.workdir, ignore_errors=True)
+    results["training"] = training_figures(run.model_dir)
+    results["machine"] = machine_facts(load_start)
+    output_dir = Path(args.output_dir)
+    (output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = render_markdown(results)
+    (output_dir / "RESULTS.md").write_text(markdown)
+    print(markdown)
+
+
+def prepare_run(args: argparse.Namespace) -> Run:
+    """Read the data: the rows the peers train on, dair-ai validation clean and raw, the speed-test texts."""
+    from emotion_bilstm.data.robustness import perturb_all
 
     data = Path(args.data)
     goemotions = Path(args.goemotions) if (Path(args.goemotions) / "train.tsv").exists() else None
@@ -244,98 +301,115 @@ def main() -> None:
     train_texts, train_labels = training_rows(data, goemotions, recipe)
     val_texts, val_labels = read_split(data / "validation.txt")
     inputs = {"clean": val_texts, "raw": perturb_all(val_texts)}
-    lines_count = args.lines
-    file_texts = {kind: [texts[i % len(texts)] for i in range(lines_count)] for kind, texts in inputs.items()}
-    load_start = os.getloadavg()
-    results: dict[str, Any] = {"systems": {}, "model": str(model_dir), "repeats": args.repeats, "lines": lines_count}
-    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    file_texts = {kind: [texts[i % len(texts)] for i in range(args.lines)] for kind, texts in inputs.items()}
     workdir = Path(tempfile.mkdtemp(prefix="emo-bench-"))
-    try:
-        log(f"[bench] peers: training on {len(train_texts):,} texts (the rows our recipe trains on)")
-        svm, svm_seconds = train_svm(train_texts, train_labels)
-        ft, ft_seconds = train_fasttext(train_texts, train_labels, workdir)
-        with (workdir / "svm.pkl").open("wb") as handle:
-            pickle.dump(svm, handle)
-        ft.save_model(str(workdir / "fasttext.bin"))
-        ours = EmotionBiLSTM.from_pretrained(model_dir)
-        results["engine"] = {"auto": choose_engine(ours), "bfloat16_native": bfloat16_is_native()}
-        # A model that trained on validation cannot be scored on it: its train-only twin (same recipe
-        # and seed, trained here like the peers) gives the accuracy columns; speed stays the shipped model's.
-        scored, ours_train_seconds, results["accuracy_model"] = train_only_twin(
-            model_dir, data, goemotions, workdir, log
-        )
-        scored = scored or ours
+    return Run(
+        args, data, goemotions, model_dir, train_texts, train_labels, val_texts, val_labels, inputs, file_texts, workdir
+    )
 
-        predictors: dict[str, Callable[[list[str]], list[str]]] = {
+
+def prepare_systems(run: Run, results: dict[str, Any]) -> Systems:
+    """Train the peers, load ours (and train its train-only twin when it saw validation)."""
+    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
+    from emotion_bilstm.model import EmotionBiLSTM
+
+    workdir = run.workdir
+    log(f"[bench] peers: training on {len(run.train_texts):,} texts (the rows our recipe trains on)")
+    svm, svm_seconds = train_svm(run.train_texts, run.train_labels)
+    ft, ft_seconds = train_fasttext(run.train_texts, run.train_labels, workdir)
+    with (workdir / "svm.pkl").open("wb") as handle:
+        pickle.dump(svm, handle)
+    ft.save_model(str(workdir / "fasttext.bin"))
+    ours = EmotionBiLSTM.from_pretrained(run.model_dir)
+    results["engine"] = {"auto": choose_engine(ours), "bfloat16_native": bfloat16_is_native()}
+    # A model that trained on validation cannot be scored on it: its train-only twin (same recipe
+    # and seed, trained here like the peers) gives the accuracy columns; speed stays the shipped model's.
+    scored, ours_train_seconds, results["accuracy_model"] = train_only_twin(
+        run.model_dir, run.data, run.goemotions, workdir, log
+    )
+    scored = scored or ours
+    return Systems(
+        ours=ours,
+        predictors={
             OURS: lambda texts: [r["label"] or "" for r in scored.predict(texts)],
             "TF-IDF + LinearSVC": lambda texts: list(svm.predict(texts)),
             "fastText": lambda texts: [labels[0].removeprefix("__label__") for labels in ft.predict(texts)[0]],
-        }
-        in_process_work = {
+        },
+        in_process_work={
             OURS: lambda texts: ours.predict(texts),
             "TF-IDF + LinearSVC": lambda texts: svm.predict(texts),
             "fastText": lambda texts: ft.predict(texts),
-        }
-        # the peers' scores per label, to compare them at our share of neutral answers
-        peer_scores: dict[str, Callable[[list[str]], tuple[list[str], Any]]] = {
+        },
+        peer_scores={
             "TF-IDF + LinearSVC": lambda texts: (list(svm.classes_), svm.decision_function(texts)),
             "fastText": lambda texts: fasttext_scores(ft, texts),
-        }
-        train_seconds = {"TF-IDF + LinearSVC": svm_seconds, "fastText": ft_seconds, OURS: ours_train_seconds}
-        sets = evaluation_sets(val_texts, val_labels, inputs["raw"], goemotions)
-        neutral_texts = neutral_comments(goemotions) if "neutral" in train_labels else []
-        for name, predict in predictors.items():
-            log(f"[bench] {name}: accuracy, and in-process speed on {lines_count:,} texts of each input")
-            entry: dict[str, Any] = {"accuracy": {}, "in_process_texts_per_s": {}, "cli": {}}
-            for set_name, (texts, gold) in sets.items():
-                entry["accuracy"][set_name] = accuracy_and_f1(gold, predict(texts))
-            if neutral_texts:
-                entry["neutral_recall"] = predict(neutral_texts).count("neutral") / len(neutral_texts)
-                if name != OURS:  # ours comes first, so its share is known
-                    our_recall = results["systems"][OURS]["neutral_recall"]
-                    shifted = at_neutral_recall(peer_scores[name], neutral_texts, our_recall)
-                    entry["at_our_neutral_recall"] = {
-                        "neutral_recall": shifted(neutral_texts).count("neutral") / len(neutral_texts),
-                        "accuracy": {s: accuracy_and_f1(gold, shifted(texts)) for s, (texts, gold) in sets.items()},
-                    }
-            for kind in INPUTS:
-                work = lambda texts=file_texts[kind], run=in_process_work[name]: run(texts)  # noqa: E731
-                work()  # warm-up of the measured model (caches, input tables)
-                entry["in_process_texts_per_s"][kind] = rate_runs(lines_count, work, args.repeats, False)
-            entry["train_seconds"] = train_seconds.get(name)
-            results["systems"][name] = entry
+        },
+        train_seconds={"TF-IDF + LinearSVC": svm_seconds, "fastText": ft_seconds, OURS: ours_train_seconds},
+    )
 
-        out = str(workdir / "out.jsonl")
+
+def measure_in_process(run: Run, systems: Systems, results: dict[str, Any]) -> None:
+    """Each system's accuracy on every set (and at our share of neutral answers), then its in-process speed."""
+    args, lines_count = run.args, run.args.lines
+    sets = evaluation_sets(run.val_texts, run.val_labels, run.inputs["raw"], run.goemotions)
+    neutral_texts = neutral_comments(run.goemotions) if "neutral" in run.train_labels else []
+    for name, predict in systems.predictors.items():
+        log(f"[bench] {name}: accuracy, and in-process speed on {lines_count:,} texts of each input")
+        entry: dict[str, Any] = {"accuracy": {}, "in_process_texts_per_s": {}, "cli": {}}
+        for set_name, (texts, gold) in sets.items():
+            entry["accuracy"][set_name] = accuracy_and_f1(gold, predict(texts))
+        if neutral_texts:
+            entry["neutral_recall"] = predict(neutral_texts).count("neutral") / len(neutral_texts)
+            if name != OURS:  # ours comes first, so its share is known
+                our_recall = results["systems"][OURS]["neutral_recall"]
+                shifted = at_neutral_recall(systems.peer_scores[name], neutral_texts, our_recall)
+                entry["at_our_neutral_recall"] = {
+                    "neutral_recall": shifted(neutral_texts).count("neutral") / len(neutral_texts),
+                    "accuracy": {s: accuracy_and_f1(gold, shifted(texts)) for s, (texts, gold) in sets.items()},
+                }
         for kind in INPUTS:
-            big_file = workdir / f"{kind}.txt"
-            write_lines(big_file, inputs[kind], lines_count)
-            commands = {
-                OURS: [*emo_cli(), "classify", str(big_file), "--model", str(model_dir), "-f", "jsonl", "-o", out],
-                "TF-IDF + LinearSVC": [sys.executable, str(HERE / "peer_cli.py"), "svm", str(workdir / "svm.pkl")],
-                "fastText": [sys.executable, str(HERE / "peer_cli.py"), "fasttext", str(workdir / "fasttext.bin")],
-            }
-            for name, command in commands.items():
-                if name != OURS:
-                    command = [*command, str(big_file), out]
-                log(f"[bench] {name}: classify {lines_count:,} {kind} lines end to end")
-                results["systems"][name]["cli"][kind] = process_runs(command, lines_count, args.repeats)
+            work = lambda texts=run.file_texts[kind], job=systems.in_process_work[name]: job(texts)  # noqa: E731
+            work()  # warm-up of the measured model (caches, input tables)
+            entry["in_process_texts_per_s"][kind] = rate_runs(lines_count, work, args.repeats, False)
+        entry["train_seconds"] = systems.train_seconds.get(name)
+        results["systems"][name] = entry
 
-        results["startup"] = startup_times(model_dir, workdir, args.repeats)
-        if not args.no_million:
-            million = workdir / "raw1m.txt"
-            write_lines(million, inputs["raw"], BIG_FILE_LINES)
-            log(f"[bench] ours: classify {BIG_FILE_LINES:,} raw lines once (memory must stay flat)")
-            command = [*emo_cli(), "classify", str(million), "--model", str(model_dir), "-f", "jsonl", "-o", out]
-            seconds, rss = run_process(command)
-            results["memory_1m"] = {"lines_per_s": BIG_FILE_LINES / seconds, "peak_rss_mib": rss}
-            million.unlink()
 
-        log(f"[bench] levers on {LEVER_TEXTS:,} raw texts")
-        results["levers"] = levers(ours, file_texts["raw"][:LEVER_TEXTS], args)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    results["training"] = training_figures(model_dir)
-    results["machine"] = {
+def measure_cli(run: Run, results: dict[str, Any]) -> None:
+    """Each system's classify command end to end on a file of each input: lines/s and peak memory."""
+    workdir, lines_count = run.workdir, run.args.lines
+    out = str(workdir / "out.jsonl")
+    for kind in INPUTS:
+        big_file = workdir / f"{kind}.txt"
+        write_lines(big_file, run.inputs[kind], lines_count)
+        commands = {
+            OURS: [*emo_cli(), "classify", str(big_file), "--model", str(run.model_dir), "-f", "jsonl", "-o", out],
+            "TF-IDF + LinearSVC": [sys.executable, str(HERE / "peer_cli.py"), "svm", str(workdir / "svm.pkl")],
+            "fastText": [sys.executable, str(HERE / "peer_cli.py"), "fasttext", str(workdir / "fasttext.bin")],
+        }
+        for name, command in commands.items():
+            if name != OURS:
+                command = [*command, str(big_file), out]
+            log(f"[bench] {name}: classify {lines_count:,} {kind} lines end to end")
+            results["systems"][name]["cli"][kind] = process_runs(command, lines_count, run.args.repeats)
+
+
+def measure_million(run: Run) -> dict[str, float]:
+    """Ours on a 1,000,000-line raw file, once: memory must stay flat."""
+    out = str(run.workdir / "out.jsonl")
+    million = run.workdir / "raw1m.txt"
+    write_lines(million, run.inputs["raw"], BIG_FILE_LINES)
+    log(f"[bench] ours: classify {BIG_FILE_LINES:,} raw lines once (memory must stay flat)")
+    command = [*emo_cli(), "classify", str(million), "--model", str(run.model_dir), "-f", "jsonl", "-o", out]
+    seconds, rss = run_process(command)
+    million.unlink()
+    return {"lines_per_s": BIG_FILE_LINES / seconds, "peak_rss_mib": rss}
+
+
+def machine_facts(load_start: tuple[float, float, float]) -> dict[str, Any]:
+    import torch
+
+    return {
         "cpu_count": os.cpu_count(),
         "cpu": cpu_name(),
         "python": platform.python_version(),
@@ -345,11 +419,6 @@ def main() -> None:
         "load_average_start": load_start,
         "load_average_end": os.getloadavg(),
     }
-    output_dir = Path(args.output_dir)
-    (output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    markdown = render_markdown(results)
-    (output_dir / "RESULTS.md").write_text(markdown)
-    print(markdown)
 
 
 def train_svm(texts: list[str], labels: list[str]) -> tuple[Any, float]:
@@ -489,160 +558,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def fmt_rate(entry: dict[str, Any]) -> str:
-    return f"{entry['median']:,.0f} ({entry['min']:,.0f}-{entry['max']:,.0f})"
-
-
-def fmt_seconds(entry: dict[str, Any]) -> str:
-    return f"{entry['median']:.2f} s ({entry['min']:.2f}-{entry['max']:.2f})"
-
-
-def ratio(ours: dict[str, Any], peer: dict[str, Any]) -> str:
-    return f"{ours['median'] / peer['median']:.2f}x"
-
-
-def render_markdown(results: dict[str, Any]) -> str:
-    systems = results["systems"]
-    ours = systems[OURS]
-    machine, engine = results["machine"], results["engine"]
-    lines = [
-        "# Benchmark: BiLSTM vs TF-IDF + LinearSVC vs fastText",
-        "",
-        f"Written by `make bench` (benchmarks/bench.py). Model: `{results['model']}`. Medians of "
-        f"{results['repeats']} runs, (min-max) in brackets. Speeds on {results['lines']:,} lines built from "
-        "dair-ai validation: **raw** (typed the way people type: capitals, apostrophes, punctuation, "
-        "@mentions, URLs, hashtags, emoji, `&amp;`) and **clean** (the texts as they are). The peers train on "
-        f"the rows our recipe trains on. Our accuracy columns come from: {results['accuracy_model']}.",
-        "",
-        f"Machine: {machine['cpu_count']} cores ({machine['cpu']}), Python {machine['python']}, torch "
-        f"{machine['torch']}, {machine['torch_threads_in_process']} torch threads in process, CLI: "
-        f"{machine['cli_threads']}. Load average at start {machine['load_average_start'][0]:.1f}, at end "
-        f"{machine['load_average_end'][0]:.1f}: the machine is shared, so absolute figures vary between runs; "
-        "the ratios within one run are the comparison. Our engine here: "
-        f"`{engine['auto']}` (bfloat16 units on this CPU: {'yes' if engine['bfloat16_native'] else 'no'}).",
-        "",
-        "## Speed (texts/s in process, lines/s end to end)",
-        "",
-        f"| system | in-process, raw | in-process, clean | classify {results['lines']:,} raw lines "
-        f"| classify {results['lines']:,} clean lines | classify peak RSS MiB | train s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, entry in systems.items():
-        speed, cli = entry["in_process_texts_per_s"], entry["cli"]
-        train = entry["train_seconds"]
-        lines.append(
-            f"| {name} | {fmt_rate(speed['raw'])} | {fmt_rate(speed['clean'])} | {fmt_rate(cli['raw']['lines_per_s'])} "
-            f"| {fmt_rate(cli['clean']['lines_per_s'])} | {cli['raw']['peak_rss_mib']['median']:.0f} "
-            f"| {f'{train:.1f}' if train is not None else 'see below'} |"
-        )
-    lines += [
-        "",
-        "Ours runs `emo-cli classify FILE --format jsonl --output OUT` (label, score and every label's score per "
-        "line). The peers run benchmarks/peer_cli.py, a small script doing the same job (label only for the "
-        "SVM, label and score for fastText), process start and imports included. In-process: `model.predict` "
-        "for ours (dicts with all scores), `predict` for the peers (labels).",
-        "",
-        "## Ours relative to each peer (same run)",
-        "",
-        "| peer | in-process, raw | in-process, clean | classify, raw | classify, clean | peak RSS |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, entry in systems.items():
-        if name == OURS:
-            continue
-        speed, cli = entry["in_process_texts_per_s"], entry["cli"]
-        lines.append(
-            f"| {name} | {ratio(ours['in_process_texts_per_s']['raw'], speed['raw'])} "
-            f"| {ratio(ours['in_process_texts_per_s']['clean'], speed['clean'])} "
-            f"| {ratio(ours['cli']['raw']['lines_per_s'], cli['raw']['lines_per_s'])} "
-            f"| {ratio(ours['cli']['clean']['lines_per_s'], cli['clean']['lines_per_s'])} "
-            f"| {ratio(ours['cli']['raw']['peak_rss_mib'], cli['raw']['peak_rss_mib'])} |"
-        )
-    set_names = list(ours["accuracy"])
-    lines += [
-        "",
-        "## Accuracy (macro-F1 in brackets)",
-        "",
-        "GoEmotions: validation comments whose labels map to one emotion (real Reddit text; a `neutral` "
-        "answer counts as wrong).",
-        "",
-        "| system | " + " | ".join(set_names) + " |",
-        "| --- |" + " --- |" * len(set_names),
-    ]
-    with_neutral = "neutral_recall" in ours
-    if with_neutral:
-        lines[-2] += " GoEmotions validation, neutral comments called neutral |"
-        lines[-1] += " --- |"
-
-    def accuracy_row(name: str, figures: dict[str, Any]) -> str:
-        cells = [
-            f"{figures['accuracy'][s]['accuracy']:.4f} ({figures['accuracy'][s]['macro_f1']:.4f})" for s in set_names
-        ]
-        if with_neutral:
-            cells.append(f"{figures['neutral_recall']:.4f}")
-        return f"| {name} | " + " | ".join(cells) + " |"
-
-    for name, entry in systems.items():
-        lines.append(accuracy_row(name, entry))
-    for name, entry in systems.items():
-        if "at_our_neutral_recall" in entry:
-            lines.append(accuracy_row(f"{name}, neutral shifted to ours' share", entry["at_our_neutral_recall"]))
-    if with_neutral:
-        lines += [
-            "",
-            "Answering neutral less often gets more emotional comments right, so the shifted rows compare the "
-            "peers at our operating point: each peer's neutral score moved, as our recipe moves neutral's logit, "
-            "until it calls the same share of GoEmotions validation's neutral comments neutral as ours does.",
-        ]
-    startup = results["startup"]
-    lines += [
-        "",
-        "## Start-up and memory (ours)",
-        "",
-        f"- `emo-cli --help`: {fmt_seconds(startup['help_s'])}",
-        f"- `emo-cli classify` of a one-line file: {fmt_seconds(startup['classify_one_line_s'])}; of which "
-        f"`python -c 'import torch'` alone takes {fmt_seconds(startup['import_torch_s'])}",
-    ]
-    if "memory_1m" in results:
-        million = results["memory_1m"]
-        lines.append(
-            f"- peak RSS classifying {results['lines']:,} raw lines: "
-            f"{ours['cli']['raw']['peak_rss_mib']['median']:.0f} MiB; "
-            f"1,000,000: {million['peak_rss_mib']:.0f} MiB ({million['lines_per_s']:,.0f} lines/s, one run)"
-        )
-    lines += [
-        "",
-        f"## What each speed-up gives (ours, in process, {LEVER_TEXTS:,} raw texts, texts/s)",
-        "",
-        "| configuration | texts/s | vs reference |",
-        "| --- | --- | --- |",
-    ]
-    levers = results["levers"]
-    reference = levers["reference (nn.LSTM, Rust tokenizer)"]
-    for name, entry in levers.items():
-        lines.append(
-            f"| {name} | {fmt_rate(entry)} | {'' if name.startswith('tokenizer') else ratio(entry, reference)} |"
-        )
-    rust, python = levers["tokenizer only: Rust encode_batch"], levers["tokenizer only: one-pass Python"]
-    lines.append(f"\nOne-pass Python normaliser vs Rust tokenizer alone, on raw text: {ratio(python, rust)}.")
-    if not engine["bfloat16_native"]:
-        lines.append(
-            "This CPU has no bfloat16 units, so PyTorch emulates the bfloat16 product: that row is slower here, "
-            "and `auto` uses float32."
-        )
-    training = results["training"]
-    if training.get("seconds_per_epoch_median") is not None:
-        lines += [
-            "",
-            "## Training (the shipped recipe)",
-            "",
-            f"{training['seconds_per_epoch_median']:.1f} s per epoch (median), best epoch {training['best_epoch']} "
-            f"reached after {training['seconds_to_best_epoch']:.0f} s, {training['epochs_run']} epochs run, "
-            f"{training['train_seconds']:.0f} s in all; from {training['source']}.",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
+from emotion_bilstm.data.robustness import perturb_all
 from emotion_bilstm.model import EmotionBiLSTM
-from emotion_bilstm.robustness import perturb_all
 
 ROOT = Path(__file__).resolve().parent.parent
 

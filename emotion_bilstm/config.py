@@ -15,7 +15,7 @@ from typing import Any
 from .enums import Pooling, values
 from .errors import ModelLoadError
 from .labels import ID2LABEL, NUM_LABELS
-from .settings import TrainConfig  # the architecture's defaults are the training defaults
+from .training.settings import TrainConfig  # the architecture's defaults are the training defaults
 
 CONFIG_NAME = "config.json"
 POOLINGS = values(Pooling)

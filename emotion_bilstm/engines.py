@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import nn
 
-from .batching import pad_batch
 from .tokenizer import PAD_ID
+from .training.sampling import pad_batch
 
 # The modules `EmotionBiLSTM` is made of; anything else (say, extra per-token features) means the
 # model computes something this path does not know about, so it must use the reference path.

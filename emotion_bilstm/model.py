@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .atomic import staged_folder
 from .card import build_model_card, hub_metadata
-from .config import CONFIG_NAME, MULTI_LABEL, SINGLE_LABEL, ModelConfig  # noqa: F401 (MULTI_LABEL: training's import)
+from .config import CONFIG_NAME, SINGLE_LABEL, ModelConfig
 from .engines import choose_engine, fast_path, probabilities, reference_logits
 from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts

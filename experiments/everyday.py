@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "experiments"))
+sys.path[:0] = [str(ROOT / "experiments"), str(ROOT / "scripts")]  # release_model lives in scripts/
 
 from release_model import (  # noqa: E402
     BASE_SETTINGS,
@@ -35,9 +35,9 @@ from release_model import (  # noqa: E402
     robustness,
 )
 
+from emotion_bilstm.data.robustness import accuracy, read_handwritten  # noqa: E402
 from emotion_bilstm.errors import EmotionBiLSTMError  # noqa: E402
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
-from emotion_bilstm.robustness import accuracy, read_handwritten  # noqa: E402
 from emotion_bilstm.training import TrainConfig, train  # noqa: E402
 from emotion_bilstm.training.settings import parse_overrides  # noqa: E402
 
@@ -242,7 +242,7 @@ def main() -> None:
         train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
     model = unshifted(output)
     figures = {"unshifted": score(model, Path(args.data), Path(args.goemotions))}
-    from emotion_bilstm.goemotions import read
+    from emotion_bilstm.data.goemotions import read
     from emotion_bilstm.operating_point import label_offset_for_recall, shift_label_logit
 
     neutral = [text for text, names in read(args.goemotions)["validation"] if names == ("neutral",)]

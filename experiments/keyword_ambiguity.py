@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # release_model lives in scripts/
 
 from release_model import read_split
 

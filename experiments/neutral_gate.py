@@ -27,15 +27,15 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "experiments"))
+sys.path[:0] = [str(ROOT / "experiments"), str(ROOT / "scripts")]  # release_model lives in scripts/
 
 from everyday import unshifted  # noqa: E402
 from release_model import BASE_SETTINGS, EVERYDAY_TEST, read_split  # noqa: E402
 
 from emotion_bilstm import goemotions  # noqa: E402
+from emotion_bilstm.data.robustness import read_handwritten  # noqa: E402
 from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
 from emotion_bilstm.operating_point import offset_for_recall  # noqa: E402
-from emotion_bilstm.robustness import read_handwritten  # noqa: E402
 from emotion_bilstm.tokenizer import reads_a_word  # noqa: E402
 from emotion_bilstm.training import TrainConfig, train  # noqa: E402
 

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import torch
-from release_model import read_split  # the `text;label` split files, read as the release reads them
-
-from emotion_bilstm.model import EmotionBiLSTM
-from emotion_bilstm.robustness import accuracy, perturbed_drop, read_handwritten
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "scripts"))  # release_model lives in scripts/
+
+from release_model import read_split  # noqa: E402  # the `text;label` split files, read as the release reads them
+
+from emotion_bilstm.data.robustness import accuracy, perturbed_drop, read_handwritten  # noqa: E402
+from emotion_bilstm.model import EmotionBiLSTM  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "emotion"
 CACHE = HERE / "robustness.jsonl"
 HANDWRITTEN = ROOT / "tests" / "data" / "handwritten.tsv"

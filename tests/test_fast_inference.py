@@ -17,6 +17,7 @@ import torch
 from conftest import synthetic_examples
 
 from emotion_bilstm import engines
+from emotion_bilstm.config import POOLINGS
 from emotion_bilstm.engines import (
     PRECISION_VARIABLE,
     bfloat16_is_native,
@@ -26,7 +27,7 @@ from emotion_bilstm.engines import (
     unsupported_reason,
 )
 from emotion_bilstm.fast_tokenize import NORMALIZER_FINGERPRINT, normalizer_fingerprint, word_lookup_for
-from emotion_bilstm.model import POOLINGS, EmotionBiLSTM
+from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.tokenizer import build_normalizer, encode_batch, train_tokenizer
 
 TRAIN_TEXTS = [text for text, _ in synthetic_examples(300, seed=3)]

@@ -14,7 +14,8 @@ import pytest
 import torch
 from conftest import synthetic_examples
 
-from emotion_bilstm.model import MULTI_LABEL, EmotionBiLSTM
+from emotion_bilstm.config import MULTI_LABEL
+from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.tokenizer import train_tokenizer
 
 TEXTS = ["i feel so glad today", "i am furious at work", ""]

@@ -99,7 +99,7 @@ def test_any_text_gets_the_rust_tokenizers_ids(batch: list[str]) -> None:
 
 
 def test_validation_and_its_perturbed_copy_get_the_same_ids() -> None:
-    from emotion_bilstm.robustness import perturb_all
+    from emotion_bilstm.data.robustness import perturb_all
 
     data = shared_data_or_skip()
     validation = [line.rpartition(";")[0] for line in (data / "validation.txt").read_text().splitlines()]

@@ -60,7 +60,7 @@ def resume_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def goemotions_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A GoEmotions release folder of 300 comments: a third map to our labels, the rest only the second head reads."""
-    from emotion_bilstm.goemotions import LABELS
+    from emotion_bilstm.data.goemotions import LABELS
 
     folder = tmp_path_factory.mktemp("goemotions")
     label_ids = ["2", "18", "27", "15,4", "0", "6,27"]  # anger, love, neutral; gratitude+approval, admiration, ...

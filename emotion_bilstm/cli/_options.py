@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import EmotionBiLSTMError
-from ..settings import PANELS, Setting, TrainConfig, field_types, settings, without_none
+from ..training.settings import PANELS, Setting, TrainConfig, field_types, settings, without_none
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..choices import OutputFormat
+from ..enums import OutputFormat
 from . import _shared
 from ._options import ModelOption
 from ._shared import err, out
@@ -65,7 +65,7 @@ def classify(
     [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
     [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]
     """
-    from ..inference import classify_file
+    from ..stream import classify_file
 
     fmt = format.value if format else ("table" if output is None and sys.stdout.isatty() else "jsonl")
     if progress is None:
@@ -78,7 +78,7 @@ def classify(
     for note in stats.notes(min_score):
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
-        from ..fast_lstm import describe_engine
+        from ..engines import describe_engine
 
         engine = describe_engine(loaded)
         err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(engine)} engine")
@@ -98,7 +98,7 @@ def predict(
 
     [bold]emo-cli predict "The airline lost my luggage AGAIN." "best day ever!!"[/bold]
     """
-    from ..inference import argument_text
+    from ..stream import argument_text
     from .render import predictions_table
 
     texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
@@ -127,7 +127,7 @@ def explain(
     [bold]emo-cli explain "my cat died and i cant stop crying" "best surprise party ever"[/bold]\n
     [bold]emo-cli explain --json "im so scared of tomorrow"[/bold]
     """
-    from ..inference import argument_text
+    from ..stream import argument_text
     from .render import explanation
 
     texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does

@@ -51,7 +51,7 @@ def data_check(
     [bold]emo-cli data check --data ../shared/data/emotion[/bold]\n
     [bold]emo-cli data check --data train.csv --json --strict[/bold]
     """
-    from ..doctor import check_dataset
+    from ..data.data_check import check_dataset
     from .render import dataset_report
 
     quiet_datasets()

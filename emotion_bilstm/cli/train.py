@@ -12,8 +12,8 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from ..choices import Split
-from ..settings import RUN
+from ..enums import Split
+from ..training.settings import RUN
 from . import _shared
 from ._options import DatasetConfigOption, ModelOption, train_config, with_train_settings
 from ._shared import err, out, quiet_datasets

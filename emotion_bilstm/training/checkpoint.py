@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import clean_stale_temporaries, refuse_special_folder, replace_folder, temporary_name, write_text_atomic
 from ..errors import EmotionBiLSTMError, OutputError, writing
-from ..files import clean_stale_temporaries, refuse_special_folder, replace_folder, temporary_name, write_text_atomic
 from ..model_folder import WEIGHTS_NAME
 from .ema import WeightAverage
 from .settings import TrainConfig

@@ -18,8 +18,7 @@ from typing import Any
 
 import torch
 
-from .. import goemotions
-from ..data import SOURCE_COLUMN
+from ..data import SOURCE_COLUMN, goemotions
 from ..errors import EmotionBiLSTMError
 
 NO_LABEL = -100  # a row without a main label: `cross_entropy`'s default ignore_index

@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
+from ..atomic import check_model_output
 from ..errors import EmotionBiLSTMError
-from ..files import check_model_output
 from ..tokenizer import PAD_ID, UNK_ID
 from . import goemotions_head
 from .checkpoint import check_checkpoint_dir, save_checkpoint, start_or_resume, state_to_resume

@@ -22,9 +22,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..choices import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
+from ..data.goemotions import HUB_ID as GOEMOTIONS_HUB_ID
+from ..enums import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from ..errors import EmotionBiLSTMError
-from ..goemotions import HUB_ID as GOEMOTIONS_HUB_ID
 
 # The panels of `emo-cli train --help`, in the order shown.
 DATA, MODEL, OPTIMISATION, RUN = "Data", "Model", "Optimisation", "Run"

@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 import torch
 from torch.utils.data import DataLoader
 
-from ..cleaning import drop_conflicting, drop_shared_texts, with_validation
+from ..config import MULTI_LABEL, SINGLE_LABEL
 from ..data import SOURCE_COLUMN, is_multi_label, label_names, load_splits
+from ..data.hygiene import drop_conflicting, drop_shared_texts, with_validation
 from ..errors import EmotionBiLSTMError
-from ..model import MULTI_LABEL, SINGLE_LABEL, EmotionBiLSTM
+from ..model import EmotionBiLSTM
 from ..tokenizer import encode_batch, train_tokenizer
 from . import goemotions_head
 from .checkpoint import TrainState

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..choices import PretrainedVectors, values
+from ..enums import PretrainedVectors, values
 from ..errors import EmotionBiLSTMError
 from ..tokenizer import PAD_ID, UNK_ID
 

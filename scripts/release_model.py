@@ -30,12 +30,8 @@ from pathlib import Path
 
 import torch
 
-from emotion_bilstm.goemotions import read as read_goemotions
-from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
-from emotion_bilstm.model_folder import read_training_summary
-from emotion_bilstm.operating_point import shift_label_logit
-from emotion_bilstm.reliability_diagram import DIAGRAM_NAME
-from emotion_bilstm.robustness import (
+from emotion_bilstm.data.goemotions import read as read_goemotions
+from emotion_bilstm.data.robustness import (
     accuracy,
     label_rate,
     perturb_all,
@@ -43,6 +39,10 @@ from emotion_bilstm.robustness import (
     read_handwritten,
     real_text_figures,
 )
+from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
+from emotion_bilstm.model_folder import read_training_summary
+from emotion_bilstm.operating_point import shift_label_logit
+from emotion_bilstm.reliability_diagram import DIAGRAM_NAME
 from emotion_bilstm.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def trained(config: TrainConfig, reuse: bool, log) -> dict:
     return train(config, log=log)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "emotion"))
     parser.add_argument("--goemotions", default=str(ROOT.parent / "shared" / "data" / "goemotions"))
@@ -142,7 +142,11 @@ def main() -> None:
         help="package the runs already in --work-dir when their settings are this recipe's (training is "
         "deterministic for a seed and thread count, so this gives the same weights without retraining)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if not sys.stderr.isatty():  # a log: no `datasets` progress bars in it
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     torch.set_num_threads(args.threads)
@@ -176,20 +180,12 @@ def main() -> None:
     shift_label_logit(release, "neutral", heldout_summary["label_recall"]["offset"])
     release.temperature = heldout.temperature
 
-    texts, _ = read_split(data / "validation.txt")
-    hand_texts, _ = read_handwritten(HANDWRITTEN)
-    everyday_texts, _ = read_handwritten(EVERYDAY_TEST)
-    real_texts = [text for text, _ in read_goemotions(goemotions)["validation"]]
-    check_texts = texts + perturb_all(texts) + hand_texts + everyday_texts + real_texts
-    with tempfile.TemporaryDirectory() as scratch:
-        release.save_pretrained(scratch, dtype=torch.float16)
-        half = EmotionBiLSTM.from_pretrained(scratch)
-        half_changes = changed_predictions(release, half, check_texts)
+    half, half_changes, checked = float16_changes(release, data, goemotions)
     # Rounding to float16 moves a probability by about 1e-4: it can only flip a text whose two best labels
     # are that close, a coin toss either way. A few such flips in 10k texts do not justify doubling the size.
-    use_half = half_changes <= len(check_texts) * HALF_TOLERANCE
+    use_half = half_changes <= checked * HALF_TOLERANCE
     log(
-        f"float16 weights change {half_changes} of {len(check_texts):,} predictions: "
+        f"float16 weights change {half_changes} of {checked:,} predictions: "
         + ("storing float16" if use_half else "storing float32")
     )
     shipped = half if use_half else release  # the figures below describe the weights as they ship
@@ -212,22 +208,44 @@ def main() -> None:
         "label_recall": heldout_summary["label_recall"],
         "label_recall_note": "neutral shift fitted on validation for run 1 (same recipe and seed, train split only)",
         "stored_dtype": "float16" if use_half else "float32",
-        "float16_changed_predictions": {"changed": half_changes, "of": len(check_texts)},
+        "float16_changed_predictions": {"changed": half_changes, "of": checked},
         "calibration": heldout_summary.get("calibration"),
         "calibration_note": "temperature fitted on validation for run 1 (same recipe and seed, train split only)",
         "release_seconds": round(time.perf_counter() - started, 1),
         "recipe_selection": recipe_selection(),
         "everyday_selection": everyday_selection(),
     }
+    save_release(release, Path(args.output_dir), work, use_half, log)
+    print(json.dumps({"validation": {k: heldout_summary["validation"][k] for k in ("accuracy", "macro_f1")}}))
+
+
+def float16_changes(release: EmotionBiLSTM, data: Path, goemotions: Path) -> tuple[EmotionBiLSTM, int, int]:
+    """The release with float16 weights, and how many of the check texts' labels that changes (of how many).
+
+    The check texts: dair-ai validation and its perturbed copy, the hand-written and everyday sets,
+    GoEmotions validation.
+    """
+    texts, _ = read_split(data / "validation.txt")
+    hand_texts, _ = read_handwritten(HANDWRITTEN)
+    everyday_texts, _ = read_handwritten(EVERYDAY_TEST)
+    real_texts = [text for text, _ in read_goemotions(goemotions)["validation"]]
+    check_texts = texts + perturb_all(texts) + hand_texts + everyday_texts + real_texts
+    with tempfile.TemporaryDirectory() as scratch:
+        release.save_pretrained(scratch, dtype=torch.float16)
+        half = EmotionBiLSTM.from_pretrained(scratch)
+        return half, changed_predictions(release, half, check_texts), len(check_texts)
+
+
+def save_release(release: EmotionBiLSTM, output_dir: Path, work: Path, use_half: bool, log) -> None:
+    """Write the default model with run 1's reliability diagram, and drop both runs' checkpoints."""
     diagram = work / "heldout" / DIAGRAM_NAME  # run 1's: the shipped temperature was fitted there
     release.save_pretrained(
-        args.output_dir, dtype=torch.float16 if use_half else None, extra_files=[diagram] if diagram.exists() else []
+        output_dir, dtype=torch.float16 if use_half else None, extra_files=[diagram] if diagram.exists() else []
     )
     shutil.rmtree(work / "full.checkpoints", ignore_errors=True)
     shutil.rmtree(work / "heldout.checkpoints", ignore_errors=True)
-    size = sum(f.stat().st_size for f in Path(args.output_dir).iterdir())
-    log(f"saved the default model to {args.output_dir} ({size / 1e6:.1f} MB)")
-    print(json.dumps({"validation": {k: heldout_summary["validation"][k] for k in ("accuracy", "macro_f1")}}))
+    size = sum(f.stat().st_size for f in output_dir.iterdir())
+    log(f"saved the default model to {output_dir} ({size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,10 @@
 """GPU check: train on CUDA (mixed precision "auto", i.e. bf16 on a GPU), then load and predict on CPU.
 
+When to run it: on a machine with a CUDA GPU (a lent GPU), after a change to training, the engines
+or the model folder format. CI has no GPU, so the suite cannot cover this path; run it there and
+write its answer into docs/architecture.md ("On a GPU"). Without a GPU, `--allow-cpu` runs the same
+checks on CPU as a dry run.
+
 What it checks, on small synthetic fixtures made in a temporary folder:
 
 1. single-label training with GoEmotions added (a dair-style `text;label` folder plus a GoEmotions
@@ -19,13 +24,13 @@ set), and exits 1 if any check fails, 2 when there is no CUDA device (unless --a
 
 Run from the repository root, with the project importable from there (it is not installed):
 
-    python experiments/gpu_check.py               # on a CUDA machine
-    python experiments/gpu_check.py --allow-cpu   # a dry run of the same checks on CPU
+    python scripts/gpu_check.py               # on a CUDA machine
+    python scripts/gpu_check.py --allow-cpu   # a dry run of the same checks on CPU
 
 On the device machine, with `datasets` and its missing needs carried as wheels in .whl/:
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl \
-        && PYTHONPATH=/tmp/site:. python3 experiments/gpu_check.py
+        && PYTHONPATH=/tmp/site:. python3 scripts/gpu_check.py
 """
 
 from __future__ import annotations
