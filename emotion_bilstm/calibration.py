@@ -158,10 +158,10 @@ def calibration_report(logits: torch.Tensor, labels: Sequence[int], split: str =
     temperature = fit_temperature(logits, labels_tensor)
     before = probabilities(logits, 1.0)
     after = probabilities(logits, temperature)
-    accuracy = float((before.argmax(dim=1) == labels_tensor).double().mean())
-    accuracy_after = float((after.argmax(dim=1) == labels_tensor).double().mean())
-    if accuracy != accuracy_after:  # cannot happen for T > 0; a guard against a future change breaking it
-        raise AssertionError(f"temperature {temperature} changed accuracy {accuracy} -> {accuracy_after}")
+    # Counted on the logits: a temperature T > 0 keeps their order, so accuracy cannot change. The
+    # probabilities are no place to check that: two logits a few ulps apart can round to one float32
+    # probability at one T and not at another (seen on a near-random tiny model under the bfloat16 engine).
+    accuracy = float((logits.argmax(dim=1) == labels_tensor).double().mean())
     return {
         "temperature": round(temperature, 6),
         "split": split,

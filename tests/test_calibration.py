@@ -231,3 +231,17 @@ def test_offset_for_recall_draws_the_line_halfway_between_margins() -> None:
     # line one below the last of them takes it
     assert offset_for_recall([3.0, 1.0], 4, 0.5) == pytest.approx(-0.5)
     assert offset_for_recall([3.0, 1.0], 4, 1.0) == pytest.approx(-0.5)
+
+
+def test_accuracy_is_counted_on_the_logits_where_probabilities_tie() -> None:
+    """An underconfident model's logits a hair apart round to one float32 probability at T=1 and not at a
+    small fitted T; accuracy, which no T > 0 changes, must not depend on that (it once raised here)."""
+    import torch
+
+    from emotion_bilstm.calibration import calibration_report
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randint(0, 3, (200, 7), generator=generator).float() * 1e-8
+    assert not torch.equal(torch.softmax(logits, dim=1).argmax(1), logits.argmax(1))  # the ties are there
+    report = calibration_report(logits, logits.argmax(1).tolist())
+    assert report["accuracy"] == 1.0 and report["temperature"] < 1
