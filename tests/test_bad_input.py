@@ -155,8 +155,15 @@ def test_classify_a_50_mb_line_is_truncated_in_constant_memory(trained_model_dir
     assert "1 over-long line(s) cut" in result.stderr.decode()
 
 
+# Ctrl-C, and the signals a service manager or a closed terminal send: each unwinds the same way
+STOPS = [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")]
+
+
 @pytest.mark.slow
-def test_ctrl_c_leaves_no_partial_output(trained_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "said"), STOPS, ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_signal_leaves_no_partial_output(
+    signum: int, code: int, said: str, trained_model_dir: Path, tmp_path: Path
+) -> None:
     big = tmp_path / "big.txt"
     big.write_text("i feel so terrified about the work this week\n" * 400_000)
     output = tmp_path / "out.jsonl"
@@ -190,15 +197,15 @@ def test_ctrl_c_leaves_no_partial_output(trained_model_dir: Path, tmp_path: Path
         while time.monotonic() < deadline and temporary[0].exists() and temporary[0].stat().st_size == 0:
             time.sleep(0.02)
         assert process.poll() is None, "classify finished before it could be interrupted"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     lines = [line for line in stderr.decode().splitlines() if line.strip()]
-    assert process.returncode == 130, stderr.decode()
+    assert process.returncode == code, stderr.decode()
     assert "Traceback" not in stderr.decode()
-    assert len(lines) == 1 and "interrupted" in lines[0]
+    assert len(lines) == 1 and said in lines[0] and "nothing half-written" in lines[0]
     assert output.read_text() == PREVIOUS
     assert no_debris(tmp_path) == []
 

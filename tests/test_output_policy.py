@@ -239,35 +239,7 @@ def test_classify_cleans_a_dead_writers_temporary_file(trained_model_dir: Path, 
     assert not stale.exists()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_sigterm_and_sighup_end_like_ctrl_c(signum: int, trained_model_dir: Path, tmp_path: Path) -> None:
-    big = tmp_path / "big.txt"
-    big.write_text("i feel glad and then gloomy about the week\n" * 400_000)
-    output = tmp_path / "out.jsonl"
-    output.write_text("previous output\n")
-    args = [sys.executable, "-m", "emotion_bilstm", "classify", str(big), "-m", str(trained_model_dir)]
-    process = subprocess.Popen(
-        [*args, "-f", "jsonl", "-o", str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(),
-        cwd=REPO,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not list(tmp_path.glob(".out.jsonl.tmp-*")):
-            assert process.poll() is None, process.communicate()[1].decode()
-            time.sleep(0.02)
-        process.send_signal(signum)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    text = stderr.decode()
-    assert process.returncode == 128 + signum, text
-    assert "Traceback" not in text and signal.Signals(signum).name in text
-    assert output.read_text() == "previous output\n"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+# SIGTERM and SIGHUP during classify: tests/test_bad_input.py's stop-signal test, beside Ctrl-C.
 
 
 # ----- calibrate in place ------------------------------------------------------------------------------
