@@ -23,17 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import CONFIG_NAME
 from .errors import EmotionBiLSTMError, ModelLoadError, first_line
 from .model import EmotionBiLSTM
-from .model_folder import (
-    CARD_NAME,
-    CONFIG_NAME,
-    METRICS_NAME,
-    PICKLE_SUFFIXES,
-    TOKENIZER_NAME,
-    WEIGHTS_NAME,
-    read_bounded,
-)
+from .model_folder import CARD_NAME, FILE_LIMITS, METRICS_NAME, PICKLE_SUFFIXES, TOKENIZER_NAME, WEIGHTS_NAME
+from .safe_read import read_bounded
 
 DEFAULT_COMMIT_MESSAGE = "Upload emotion-bilstm model"
 # What a release carries, besides the card's images (IMAGE_SUFFIX files at the top level).
@@ -120,7 +114,7 @@ def plan_push(folder: str | Path, repo_id: str) -> PushPlan:
     files, skipped = release_files(folder)
     if CARD_NAME not in dict(files):
         raise ModelLoadError(f"{folder}: {CARD_NAME} (the model card) is missing; save the model with save_pretrained")
-    text = read_bounded(folder / CARD_NAME, owner=str(folder))
+    text = read_bounded(folder / CARD_NAME, str(folder), FILE_LIMITS[CARD_NAME])
     try:
         card = ModelCard(text.decode("utf-8"))
     except Exception as exc:

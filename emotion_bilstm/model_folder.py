@@ -5,15 +5,15 @@ model card `README.md` and, after training, `metrics.json`. Nothing but safetens
 read (a pickle can run code), and every file is checked before it is used: a corrupt, hostile or
 mismatched file is refused with one line naming it, never a traceback or a silently wrong model.
 
-Every read goes through `read_bounded`: a regular file (never a FIFO, which would hang, nor a device
-such as /dev/zero, which never ends), not a symbolic link out of the folder, and under a size cap.
+Every read goes through `safe_read.read_bounded` under the cap FILE_LIMITS sets for its name: a
+regular file (never a FIFO, which would hang, nor a device such as /dev/zero, which never ends), not a
+symbolic link out of the folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -30,6 +30,7 @@ from tokenizers import Tokenizer
 
 from .config import CONFIG_NAME
 from .errors import ModelLoadError, first_line
+from .safe_read import check_regular_file, parse_json, read_bounded
 
 WEIGHTS_NAME, TOKENIZER_NAME = "model.safetensors", "tokenizer.json"
 METRICS_NAME = "metrics.json"
@@ -63,9 +64,6 @@ FILE_LIMITS = {
     TOKENIZER_NAME: 128 << 20,  # SIZE_LIMITS' 2,000,000 tokens at up to ~60 bytes of JSON each
     WEIGHTS_NAME: 4 << 30,  # MAX_PARAMETERS float32 values plus the largest head, with room to spare
 }
-# JSON we parse ourselves may nest this deep (config.json nests 2 levels, metrics.json 4); Python's
-# parser gives up with a RecursionError near 1,000 and later code may recurse through what it returns.
-MAX_JSON_DEPTH = 64
 # A text run through a loaded tokenizer once: a normaliser rule that panics inside the Rust library
 # (an empty-match Replace before Lowercase does, on any text) is refused at load, not at predict.
 PROBE_TEXT = "I DIDN'T feel ﬁne!! 😭❤️ @bob https://t.co/x &amp; Ünïcode sooo  "
@@ -189,7 +187,7 @@ def fetcher(model_id: str, **download: Any) -> Callable[[str], str]:
 def read_tokenizer(model_id: str, fetch: Callable[[str], str], vocab_size: int) -> Tokenizer:
     """tokenizer.json, which must have exactly the vocabulary the embedding was built for, every id a row
     of it, and a normaliser that runs."""
-    data = read_bounded(_fetched(model_id, fetch, TOKENIZER_NAME), owner=model_id)
+    data = read_bounded(_fetched(model_id, fetch, TOKENIZER_NAME), model_id, FILE_LIMITS[TOKENIZER_NAME])
     try:
         tokenizer = Tokenizer.from_str(data.decode("utf-8"))
     except Exception as exc:
@@ -246,7 +244,7 @@ def _probe(model_id: str, tokenizer: Tokenizer) -> None:
 
 def read_weights(model_id: str, fetch: Callable[[str], str]) -> dict[str, torch.Tensor]:
     """model.safetensors' tensors, all floating point (checked from the header before any is loaded)."""
-    data = read_bounded(_fetched(model_id, fetch, WEIGHTS_NAME), owner=model_id)
+    data = read_bounded(_fetched(model_id, fetch, WEIGHTS_NAME), model_id, FILE_LIMITS[WEIGHTS_NAME])
     _check_stored_dtypes(model_id, data)
     try:
         return tensors_from_bytes(data)
@@ -326,9 +324,11 @@ def _check_local_folder(folder: Path) -> None:
     # Every file loading reads is checked before anything opens one: a FIFO would hang the first reader.
     for name in (WEIGHTS_NAME, TOKENIZER_NAME, METRICS_NAME):
         if name in names:
-            check_regular_file(folder / name, owner=str(folder))
+            check_regular_file(folder / name, str(folder), FILE_LIMITS[name])
     # config.json is read here because the Hub mixin reads it (without bounds) before our validation runs
-    config = parse_json(read_bounded(folder / CONFIG_NAME, owner=str(folder)), f"{folder}: {CONFIG_NAME}")
+    config = parse_json(
+        read_bounded(folder / CONFIG_NAME, str(folder), FILE_LIMITS[CONFIG_NAME]), f"{folder}: {CONFIG_NAME}"
+    )
     if not isinstance(config, dict):
         raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
 
@@ -342,7 +342,7 @@ def read_training_summary(fetch: Callable[[str], str], model_id: str | None = No
         return None
     if not os.path.lexists(path):
         return None
-    data = read_bounded(path, owner=model_id or str(path.parent))
+    data = read_bounded(path, model_id or str(path.parent), FILE_LIMITS[METRICS_NAME])
     try:
         summary = parse_json(data, f"{model_id or path.parent}: {METRICS_NAME}")
     except ModelLoadError:  # not JSON: the model still works, the card just cannot quote its figures
@@ -359,114 +359,6 @@ def _fetched(model_id: str, fetch: Callable[[str], str], name: str) -> Path:
         return Path(fetch(name))
     except Exception as exc:
         raise ModelLoadError(f"{model_id}: {name} is missing or unreadable ({first_line(exc)})") from None
-
-
-def allowed_root(folder: Path) -> Path:
-    """Where the files of `folder` may live: the folder itself, or for a Hub cache snapshot
-    (models--OWNER--NAME/snapshots/SHA, whose files link to ../../blobs) the cached repo."""
-    real = Path(os.path.realpath(folder))
-    if real.parent.name == "snapshots" and real.parent.parent.name.startswith("models--"):
-        return real.parent.parent
-    return real
-
-
-def _kind(mode: int) -> str:
-    kinds = {
-        stat.S_ISFIFO: "a named pipe (FIFO)",
-        stat.S_ISCHR: "a character device",
-        stat.S_ISBLK: "a block device",
-        stat.S_ISSOCK: "a socket",
-        stat.S_ISDIR: "a folder",
-        stat.S_ISLNK: "a symbolic link",
-    }
-    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
-
-
-def check_regular_file(path: Path, owner: str, limit: int | None = None) -> tuple[Path, os.stat_result]:
-    """The path to open and its stat, for a regular file under `limit` bytes (FILE_LIMITS by name) that is
-    no link out of its folder; anything else is refused with one line naming the file. Opens nothing."""
-    name = path.name
-    limit = FILE_LIMITS.get(name, 1 << 20) if limit is None else limit
-    try:
-        info = os.lstat(path)
-        target = path
-        if stat.S_ISLNK(info.st_mode):
-            target = Path(os.path.realpath(path))
-            root = allowed_root(path.parent)
-            if not target.is_relative_to(root):
-                raise ModelLoadError(
-                    f"{owner}: {name} is a symbolic link to {target}, outside the model folder; refusing to read it"
-                )
-            info = os.stat(target)
-    except FileNotFoundError:
-        raise ModelLoadError(f"{owner}: {name} is missing (or a broken symbolic link)") from None
-    except OSError as exc:
-        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ModelLoadError(f"{owner}: {name} is {_kind(info.st_mode)}, not a regular file; refusing to read it")
-    if info.st_size > limit:
-        raise ModelLoadError(f"{owner}: {name} is {info.st_size:,} bytes, over the {limit:,} a {name} may hold")
-    return target, info
-
-
-def read_bounded(path: Path, owner: str, limit: int | None = None) -> bytes:
-    """The bytes of the regular file `path` (see `check_regular_file`), read without following a link
-    swapped in after the check and never more than `limit` bytes."""
-    name = path.name
-    limit = FILE_LIMITS.get(name, 1 << 20) if limit is None else limit
-    target, checked = check_regular_file(path, owner, limit)
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(target, flags)
-    except OSError as exc:
-        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
-    try:
-        opened = os.fstat(fd)
-        if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino) or not stat.S_ISREG(opened.st_mode):
-            raise ModelLoadError(f"{owner}: {name} was replaced while it was being read; refusing it")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 24, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ModelLoadError(f"{owner}: {name} cannot be read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
-    if size > limit:
-        raise ModelLoadError(f"{owner}: {name} grew past the {limit:,} bytes a {name} may hold while being read")
-    return b"".join(chunks)
-
-
-def parse_json(data: bytes, what: str) -> Any:
-    """JSON from bytes, with absurd nesting, absurd integers and bad UTF-8 refused as one line naming `what`
-    ("runs/emo: config.json")."""
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ModelLoadError(f"{what} is not UTF-8 text") from None
-    except RecursionError:
-        raise ModelLoadError(f"{what} is nested too deeply to read (over {MAX_JSON_DEPTH} levels)") from None
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(f"{what} is not valid JSON ({first_line(exc)})") from None
-    except ValueError:  # Python refuses integers of over 4,300 digits
-        raise ModelLoadError(f"{what} holds an integer too long to read") from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise ModelLoadError(f"{what} is nested too deeply to read (over {MAX_JSON_DEPTH} levels)")
-    return value
-
-
-def _depth(value: Any) -> int:
-    """How deep lists and objects nest in `value`, without recursing."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
 
 
 def default_model_dir() -> Path:
