@@ -35,9 +35,10 @@ import torch
 from .data import load_file, load_splits
 from .engines import probabilities
 from .errors import ModelLoadError
+from .folder_reads import METRICS_NAME, WEIGHTS_NAME
 from .metrics import model_labels
 from .model import EmotionBiLSTM
-from .model_folder import METRICS_NAME, WEIGHTS_NAME, stored_float_dtype
+from .model_folder import stored_float_dtype
 from .operating_point import set_label_recall as set_label_recall  # training.py imports it from here
 from .reliability_diagram import save_with_diagram
 

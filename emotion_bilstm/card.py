@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .folder_reads import CARD_NAME, WEIGHTS_NAME
 from .labels import LABELS
 from .metrics import model_labels
-from .model_folder import CARD_NAME, WEIGHTS_NAME, stored_dtypes
+from .model_folder import stored_dtypes
 
 DATASET_ID = "dair-ai/emotion"
 # Training settings the card's table lists; the dropouts are under Architecture, read from config.json.

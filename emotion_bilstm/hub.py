@@ -25,8 +25,8 @@ from typing import Any
 
 from .config import CONFIG_NAME
 from .errors import EmotionBiLSTMError, ModelLoadError, first_line
+from .folder_reads import CARD_NAME, FILE_LIMITS, METRICS_NAME, PICKLE_SUFFIXES, TOKENIZER_NAME, WEIGHTS_NAME
 from .model import EmotionBiLSTM
-from .model_folder import CARD_NAME, FILE_LIMITS, METRICS_NAME, PICKLE_SUFFIXES, TOKENIZER_NAME, WEIGHTS_NAME
 from .safe_read import read_bounded
 
 DEFAULT_COMMIT_MESSAGE = "Upload emotion-bilstm model"

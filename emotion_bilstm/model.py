@@ -25,19 +25,16 @@ from .engines import choose_engine, fast_path, probabilities, reference_logits
 from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts
 from .fast_tokenize import word_lookup_for
-from .model_folder import (
-    SAVE_DTYPES,
+from .folder_reads import (
     WEIGHTS_NAME,
     check_source,
     default_model_dir,
     fetcher,
-    load_weights,
     loading,
     read_tokenizer,
     read_training_summary,
-    read_weights,
-    write_files,
 )
+from .model_folder import SAVE_DTYPES, load_weights, read_weights, write_files
 from .predictions import format_multi_label, format_predictions
 from .tokenizer import PAD_ID, encode_batch, reads_a_word
 

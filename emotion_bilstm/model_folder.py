@@ -1,77 +1,41 @@
-"""The model folder: what `save_pretrained` writes and `from_pretrained` reads back, locally or from the Hub.
+"""The model folder in torch: writing it (`write_files`), reading its weights into an `EmotionBiLSTM`.
 
-A folder holds `config.json` (the constructor arguments), `model.safetensors`, `tokenizer.json`, the
-model card `README.md` and, after training, `metrics.json`. Nothing but safetensors and JSON is ever
-read (a pickle can run code), and every file is checked before it is used: a corrupt, hostile or
-mismatched file is refused with one line naming it, never a traceback or a silently wrong model.
-
-Every read goes through `safe_read.read_bounded` under the cap FILE_LIMITS sets for its name: a
-regular file (never a FIFO, which would hang, nor a device such as /dev/zero, which never ends), not a
-symbolic link out of the folder.
+What a folder holds and the checks on reading it are torch-free, in `folder_reads.py` (the light
+`pipeline` reads folders too); this module adds what needs torch: the state dict written as
+safetensors (in float32, float16 or bfloat16), and read back into the model's float32 parameters after
+`folder_reads.check_weights`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import safetensors.torch
 import torch
-from huggingface_hub import hf_hub_download
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as tensors_from_bytes  # safetensors' own format, never a pickle
 from tokenizers import Tokenizer
 
 from .config import CONFIG_NAME
 from .errors import ModelLoadError, first_line
-from .safe_read import check_regular_file, parse_json, read_bounded
+from .folder_reads import (
+    DTYPE_NAMES,
+    FILE_LIMITS,
+    METRICS_NAME,
+    TOKENIZER_NAME,
+    WEIGHTS_NAME,
+    check_weights,
+    fetched,
+    read_header,
+)
+from .safe_read import read_bounded
 
-WEIGHTS_NAME, TOKENIZER_NAME = "model.safetensors", "tokenizer.json"
-METRICS_NAME = "metrics.json"
-CARD_NAME = "README.md"
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 # Weights may be stored in these; they are always loaded back into float32 parameters.
 SAVE_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-# safetensors' codes for the dtypes a weights file may hold, by torch's name for them
-DTYPE_NAMES = {
-    "F64": "float64",
-    "F32": "float32",
-    "F16": "float16",
-    "BF16": "bfloat16",
-    "I64": "int64",
-    "I32": "int32",
-    "I16": "int16",
-    "I8": "int8",
-    "U8": "uint8",
-    "BOOL": "bool",
-}
-# What `from_pretrained` accepts: floating point only (integer or bool weights would load and predict
-# garbage); float64 is copied into the float32 parameters like the others.
-LOAD_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
-# The most bytes each file of a model folder may hold. Far above what any model this package writes
-# needs (the shipped model: config 0.5 KB, card 20 KB, metrics 40 KB, tokenizer 1 MB, weights 9 MB),
-# low enough that a hostile folder (a 10 GB "config") cannot take the machine's memory.
-FILE_LIMITS = {
-    CONFIG_NAME: 4 << 20,  # MAX_LABELS labels named twice (id2label, label2id) plus thresholds: about 1 MB
-    METRICS_NAME: 16 << 20,  # a training summary: per-class figures and histories
-    CARD_NAME: 4 << 20,  # the rendered model card
-    TOKENIZER_NAME: 128 << 20,  # SIZE_LIMITS' 2,000,000 tokens at up to ~60 bytes of JSON each
-    WEIGHTS_NAME: 4 << 30,  # MAX_PARAMETERS float32 values plus the largest head, with room to spare
-}
-# A text run through a loaded tokenizer once: a normaliser rule that panics inside the Rust library
-# (an empty-match Replace before Lowercase does, on any text) is refused at load, not at predict.
-PROBE_TEXT = "I DIDN'T feel ﬁne!! 😭❤️ @bob https://t.co/x &amp; Ünïcode sooo  "
-# Names that end like these are files, never Hub repos: `--model data/train.txt` is a path.
-FILE_SUFFIXES = (
-    ".txt", ".json", ".jsonl", ".csv", ".tsv", ".md", ".yaml", ".yml", ".parquet", ".arrow", ".safetensors",
-    ".bin", ".pt", ".pth", ".pkl", ".ckpt", ".onnx", ".h5", ".npy", ".npz", ".png", ".gz", ".zip", ".tar",
-)  # fmt: skip
 
 # ----- writing ----------------------------------------------------------------------------------
 
@@ -120,247 +84,22 @@ def stored_float_dtype(weights: Path) -> torch.dtype | None:
 # ----- reading ----------------------------------------------------------------------------------
 
 
-def check_source(model_id: str) -> None:
-    """Refuse a local folder with a file missing, hostile (a FIFO, a link out of the folder, oversize) or a
-    pickle instead of weights, and a path that is no folder, before the Hub mixin reads anything or takes
-    the path for a Hub id (which would cost a round of network retries)."""
-    if os.path.isdir(model_id):
-        _check_local_folder(Path(model_id))
-    elif os.path.lexists(model_id):
-        raise ModelLoadError(
-            f"{model_id}: not a model folder (a file; pass the folder holding {CONFIG_NAME} and {WEIGHTS_NAME})"
-        )
-    elif looks_like_path(model_id):
-        raise ModelLoadError(f"{model_id}: no such model folder")
-
-
-@contextmanager
-def loading(model_id: str) -> Iterator[None]:
-    """Turn what huggingface_hub raises while loading `model_id` (network, cache, JSON) into one line."""
-    try:
-        yield
-    except ModelLoadError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is not valid JSON ({exc})") from None
-    # The mixin parses a Hub repo's config.json itself (a local folder's was checked by `check_source`):
-    # these two are what Python's JSON parser raises on absurd nesting and on a 5,000-digit integer.
-    except RecursionError:
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} is nested too deeply to read") from None
-    except ValueError as exc:
-        if "integer string conversion" not in str(exc):
-            raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
-        raise ModelLoadError(f"{model_id}: {CONFIG_NAME} holds an integer too long to read") from None
-    except Exception as exc:
-        raise ModelLoadError(f"{model_id}: could not load the model: {first_line(exc)}") from None
-
-
-def looks_like_path(model_id: str) -> bool:
-    """True for things a user means as a path (./runs/x, /tmp/x, a/b/c, data/x.txt), not a Hub id (owner/name)."""
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    if model_id.startswith((".", "/", "~")) or model_id.count("/") != 1:
-        return True
-    if any(sep in model_id for sep in (os.sep, os.altsep) if sep and sep != "/"):
-        return True
-    if model_id.lower().endswith(FILE_SUFFIXES):
-        return True
-    try:
-        validate_repo_id(model_id)
-    except HFValidationError:
-        return True  # no Hub repo can have this name
-    return False
-
-
-def fetcher(model_id: str, **download: Any) -> Callable[[str], str]:
-    """A function from a file name to a local path: in the folder `model_id`, or through the Hub cache
-    (`download` are `hf_hub_download`'s revision, cache and token arguments)."""
-
-    def fetch(filename: str) -> str:
-        if os.path.isdir(model_id):
-            return os.path.join(model_id, filename)
-        return hf_hub_download(repo_id=model_id, filename=filename, **download)
-
-    return fetch
-
-
-def read_tokenizer(model_id: str, fetch: Callable[[str], str], vocab_size: int) -> Tokenizer:
-    """tokenizer.json, which must have exactly the vocabulary the embedding was built for, every id a row
-    of it, and a normaliser that runs."""
-    data = read_bounded(_fetched(model_id, fetch, TOKENIZER_NAME), model_id, FILE_LIMITS[TOKENIZER_NAME])
-    try:
-        tokenizer = Tokenizer.from_str(data.decode("utf-8"))
-    except Exception as exc:
-        raise ModelLoadError(f"{model_id}: {TOKENIZER_NAME} is unreadable ({first_line(exc)})") from None
-    if tokenizer.get_vocab_size() != vocab_size:
-        raise ModelLoadError(
-            f"{model_id}: {TOKENIZER_NAME} has {tokenizer.get_vocab_size()} tokens but {CONFIG_NAME} says "
-            f"vocab_size {vocab_size}: they do not belong together"
-        )
-    # get_vocab_size counts entries: ids need not run 0..n-1, and an id past the embedding's rows
-    # fails (or crawls through a huge one-hot) only when a text holds that token
-    vocab = tokenizer.get_vocab(with_added_tokens=True)
-    token, top = max(vocab.items(), key=lambda item: item[1], default=("", -1))
-    if top >= vocab_size:
-        raise ModelLoadError(
-            f"{model_id}: {TOKENIZER_NAME} gives {token!r} the id {top}, past the embedding's {vocab_size} rows "
-            f"({CONFIG_NAME} vocab_size)"
-        )
-    _probe(model_id, tokenizer)
-    return tokenizer
-
-
-def _probe(model_id: str, tokenizer: Tokenizer) -> None:
-    """Run the tokenizer once: a rule that fails or panics inside the Rust library is refused here.
-
-    A Rust panic arrives as pyo3's PanicException, a BaseException (not an Exception), after Rust's
-    panic hook has written to the process's stderr: that goes to a temporary file, shown only when
-    the probe passes (a warning), so that a refusal stays one line.
-    """
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as captured:
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        try:
-            tokenizer.encode(PROBE_TEXT)
-        except BaseException as exc:  # PanicException is no Exception; the others are raised again below
-            failure: BaseException | None = exc
-        else:
-            failure = None
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        if failure is None:
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode("utf-8", "replace"))
-            return
-    if not isinstance(failure, Exception) and type(failure).__name__ != "PanicException":
-        raise failure  # KeyboardInterrupt, SystemExit
-    raise ModelLoadError(
-        f"{model_id}: {TOKENIZER_NAME} cannot tokenize text; its normaliser or pre-tokenizer is broken "
-        f"({first_line(failure)})"
-    )
-
-
 def read_weights(model_id: str, fetch: Callable[[str], str]) -> dict[str, torch.Tensor]:
     """model.safetensors' tensors, all floating point (checked from the header before any is loaded)."""
-    data = read_bounded(_fetched(model_id, fetch, WEIGHTS_NAME), model_id, FILE_LIMITS[WEIGHTS_NAME])
-    _check_stored_dtypes(model_id, data)
+    data = read_bounded(fetched(model_id, fetch, WEIGHTS_NAME), model_id, FILE_LIMITS[WEIGHTS_NAME])
+    read_header(model_id, data)
     try:
         return tensors_from_bytes(data)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated ({first_line(exc)})") from None
 
 
-def _check_stored_dtypes(model_id: str, data: bytes) -> None:
-    """A safetensors file opens with an 8-byte header length and a JSON header naming each tensor's dtype."""
-    length = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
-    if not 0 < length <= len(data) - 8:
-        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated (no valid header)")
-    header = parse_json(data[8 : 8 + length], f"{model_id}: {WEIGHTS_NAME}'s header")
-    if not isinstance(header, dict) or not all(isinstance(v, dict) for k, v in header.items() if k != "__metadata__"):
-        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} is corrupt or truncated (a malformed header)")
-    for name in sorted(k for k in header if k != "__metadata__"):
-        code = header[name].get("dtype")
-        if code not in LOAD_DTYPES:
-            stored = DTYPE_NAMES.get(code, str(code).lower())
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} stores {name} as {stored}; weights must be floating point "
-                f"({', '.join(str(d).removeprefix('torch.') for d in LOAD_DTYPES.values())})"
-            )
-
-
 def load_weights(model_id: str, model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Copy `state` into `model` after checking every tensor against the model `config.json` describes."""
-    _check_weights(model_id, state, model.state_dict())
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    check_weights(model_id, state, expected, lambda tensor: bool(torch.isfinite(tensor).all()))
     try:
         # load_state_dict copies into the float32 parameters, so float16 files load as float32.
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} does not match {CONFIG_NAME} ({first_line(exc)})") from None
-
-
-def _check_weights(model_id: str, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
-    """Name the first tensor that is missing, extra, misshapen or not finite (safetensors has no checksum)."""
-    for name, tensor in expected.items():
-        if name not in state:
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} lacks the tensor {name}")
-        if name.startswith("classifier.") and state[name].shape[:1] != tensor.shape[:1]:
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} has {state[name].shape[0]} output rows ({name}) but {CONFIG_NAME}'s "
-                f"id2label names {tensor.shape[0]} labels: they do not belong together"
-            )
-        if state[name].dtype not in LOAD_DTYPES.values():
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} holds {name} as {str(state[name].dtype).removeprefix('torch.')}; "
-                "weights must be floating point"
-            )
-        if tuple(state[name].shape) != tuple(tensor.shape):
-            raise ModelLoadError(
-                f"{model_id}: {WEIGHTS_NAME} has {name} of shape {tuple(state[name].shape)} but {CONFIG_NAME} "
-                f"implies {tuple(tensor.shape)}"
-            )
-        if not bool(torch.isfinite(state[name]).all()):
-            raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds NaN or infinite values in {name} (corrupt)")
-    extra = sorted(set(state) - set(expected))
-    if extra:
-        raise ModelLoadError(f"{model_id}: {WEIGHTS_NAME} holds unexpected tensors ({', '.join(extra[:3])})")
-
-
-def _check_local_folder(folder: Path) -> None:
-    names = {p.name for p in folder.iterdir()}
-    if WEIGHTS_NAME not in names:
-        pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
-        if pickles:
-            raise ModelLoadError(
-                f"{folder}: holds {pickles[0]} (a pickle) but no {WEIGHTS_NAME}; "
-                "pickles can run code and are never loaded"
-            )
-        raise ModelLoadError(f"{folder}: {WEIGHTS_NAME} is missing")
-    if CONFIG_NAME not in names:
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} is missing")
-    if TOKENIZER_NAME not in names:
-        raise ModelLoadError(f"{folder}: {TOKENIZER_NAME} is missing")
-    # Every file loading reads is checked before anything opens one: a FIFO would hang the first reader.
-    for name in (WEIGHTS_NAME, TOKENIZER_NAME, METRICS_NAME):
-        if name in names:
-            check_regular_file(folder / name, str(folder), FILE_LIMITS[name])
-    # config.json is read here because the Hub mixin reads it (without bounds) before our validation runs
-    config = parse_json(
-        read_bounded(folder / CONFIG_NAME, str(folder), FILE_LIMITS[CONFIG_NAME]), f"{folder}: {CONFIG_NAME}"
-    )
-    if not isinstance(config, dict):
-        raise ModelLoadError(f"{folder}: {CONFIG_NAME} must hold a JSON object, not {type(config).__name__}")
-
-
-def read_training_summary(fetch: Callable[[str], str], model_id: str | None = None) -> dict[str, Any] | None:
-    """metrics.json as a dict, or None when the model has none (it is optional) or its content is no JSON
-    object. A metrics.json that is no regular file, links out of the folder or is oversize is refused."""
-    try:
-        path = Path(fetch(METRICS_NAME))
-    except Exception:  # not in the Hub repo, or offline: the model still works
-        return None
-    if not os.path.lexists(path):
-        return None
-    data = read_bounded(path, model_id or str(path.parent), FILE_LIMITS[METRICS_NAME])
-    try:
-        summary = parse_json(data, f"{model_id or path.parent}: {METRICS_NAME}")
-    except ModelLoadError:  # not JSON: the model still works, the card just cannot quote its figures
-        return None
-    return summary if isinstance(summary, dict) else None
-
-
-# ----- bounded, typed reads -----------------------------------------------------------------------
-
-
-def _fetched(model_id: str, fetch: Callable[[str], str], name: str) -> Path:
-    """The local path of `name` (a Hub download fetches it into the cache first)."""
-    try:
-        return Path(fetch(name))
-    except Exception as exc:
-        raise ModelLoadError(f"{model_id}: {name} is missing or unreadable ({first_line(exc)})") from None
-
-
-def default_model_dir() -> Path:
-    """The folder of the model that ships inside the package."""
-    return Path(__file__).parent / "pretrained"

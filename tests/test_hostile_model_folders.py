@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from emotion_bilstm import EmotionBiLSTM
 from emotion_bilstm.cli import app
 from emotion_bilstm.errors import ModelLoadError
+from emotion_bilstm.folder_reads import FILE_LIMITS
 from emotion_bilstm.hub import plan_push, push
-from emotion_bilstm.model_folder import FILE_LIMITS
 
 # Each CLI run must answer well within this: a FIFO read, a /dev/zero read or Hub retries would not.
 QUICK = 60

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import clean_stale_temporaries, refuse_special_folder, replace_folder, temporary_name, write_text_atomic
 from ..errors import EmotionBiLSTMError, OutputError, writing
-from ..model_folder import WEIGHTS_NAME
+from ..folder_reads import WEIGHTS_NAME
 from .ema import WeightAverage
 from .settings import TrainConfig
 
