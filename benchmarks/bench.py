@@ -460,7 +460,7 @@ def levers(model: Any, texts: list[str], args: argparse.Namespace) -> dict:
     """What each speed-up gives on raw text, each measured against the path without it, in this same run."""
     import torch
 
-    from emotion_bilstm.model import format_predictions
+    from emotion_bilstm.predictions import format_predictions
     from emotion_bilstm.tokenizer import encode_batch
 
     def predict(*, engine: str, python_tokens: bool, batch_size: int = 512) -> Callable[[], Any]:

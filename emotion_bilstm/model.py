@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import shutil
 from collections.abc import Sequence
@@ -35,34 +34,11 @@ from .folder_reads import (
     read_training_summary,
 )
 from .model_folder import SAVE_DTYPES, load_weights, read_weights, write_files
-from .predictions import format_multi_label, format_predictions
-from .tokenizer import PAD_ID, encode_batch, reads_a_word
+from .predictions import check_inference_arguments, format_results
+from .tokenizer import PAD_ID, encode_batch
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
-
-_NOT_GIVEN = object()  # batch_size has a default but no "none": None is refused like -1
-
-
-def check_inference_arguments(*, batch_size: Any = _NOT_GIVEN, top_k: Any = None, threshold: Any = None) -> None:
-    """Refuse what the CLI's options refuse, with a ValueError naming the argument and its value.
-
-    `batch_size` and `top_k` must be integers >= 1 (not bools), `threshold` a number from 0 to 1
-    (not NaN); `top_k` and `threshold` may be None (not given). Unchecked, a negative batch size
-    made `predict` score every text from unfilled logits (the same uniform scores for all).
-    """
-    if batch_size is not _NOT_GIVEN and not _is_count(batch_size):
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if top_k is not None and not _is_count(top_k):
-        raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
-    if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1
-    ):
-        raise ValueError(f"threshold must be a number from 0 to 1, got {threshold!r}")
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 class EmotionBiLSTM(
@@ -260,10 +236,7 @@ class EmotionBiLSTM(
             texts = [texts]
         ids = self.encode(list(texts))
         probs = self._proba_for_ids(ids, batch_size)
-        readable = [reads_a_word(row) for row in ids]
-        if self.multi_label:
-            return format_multi_label(probs, self.id2label, self.thresholds, top_k, threshold, readable)
-        return format_predictions(probs, self.id2label, top_k, threshold, readable)
+        return format_results(probs.numpy(), ids, self.id2label, self.thresholds, top_k, threshold)
 
     def explain(self, texts: list[str] | str, top_k: int = 5, batch_size: int = 512) -> list[dict[str, Any]]:
         """Each word's contribution to the predicted label, by leaving one token out (see `explain.py`)."""
