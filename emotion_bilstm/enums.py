@@ -43,6 +43,16 @@ class OutputFormat(str, Enum):
     CSV = "csv"
 
 
+class Engine(str, Enum):
+    """What runs the network for `predict`, `classify` and `evaluate` (cli/_shared.py).
+
+    `numpy`: the light model (light.py, numpy_engine.py), no torch imported. `torch`: `EmotionBiLSTM`
+    and its engines (engines.py: `auto` picks fast-bf16, fast or reference)."""
+
+    NUMPY = "numpy"
+    TORCH = "torch"
+
+
 class Split(str, Enum):
     """The split names every dataset is brought to (data.py)."""
 

@@ -1,4 +1,4 @@
-"""Classification metrics computed from label ids, with no dependency beyond the standard library."""
+"""Classification metrics computed from label ids, torch-free (NumPy where probabilities are read)."""
 
 from __future__ import annotations
 
@@ -129,22 +129,25 @@ def tune_thresholds(probs: Any, y_true: Sequence[Sequence[int]]) -> list[float]:
 
 
 def apply_thresholds(probs: Any, thresholds: Sequence[float]) -> list[list[int]]:
-    """The label ids whose probability reaches its threshold, per row."""
-    import torch
+    """The label ids whose probability (a NumPy or torch matrix, compared in float32) reaches its threshold, per row."""
+    import numpy as np
 
-    chosen = torch.as_tensor(probs) >= torch.tensor(list(thresholds))
-    return [torch.nonzero(row).flatten().tolist() for row in chosen]
+    chosen = np.asarray(probs, dtype=np.float32) >= np.asarray(list(thresholds), dtype=np.float32)
+    return [np.flatnonzero(row).tolist() for row in chosen]
 
 
 def evaluate_model(model, texts: Sequence[str], labels: Sequence[Any], batch_size: int = 512) -> dict[str, Any]:
-    """Metrics of `model` (an `EmotionBiLSTM`) on labelled texts whose ids are the model's (`model_labels`).
+    """Metrics of `model` (an `EmotionBiLSTM` or the light `Pipeline`) on labelled texts whose ids are the
+    model's (`model_labels`).
 
     A multi-label model's predictions are the labels reaching its stored per-label thresholds.
     """
-    probs = model.predict_proba(list(texts), batch_size=batch_size)
+    import numpy as np
+
+    probs = np.asarray(model.predict_proba(list(texts), batch_size=batch_size))
     if getattr(model, "multi_label", False):
         return multilabel_metrics(labels, apply_thresholds(probs, model.thresholds), model_labels(model))
-    return classification_metrics(labels, probs.argmax(dim=1).tolist(), model_labels(model))
+    return classification_metrics(labels, probs.argmax(axis=1).tolist(), model_labels(model))
 
 
 def model_labels(model: Any) -> list[str]:

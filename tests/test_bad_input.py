@@ -608,7 +608,7 @@ def test_write_text_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, mon
 def test_any_os_error_is_one_line_with_path_and_cause(error: OSError, monkeypatch) -> None:
     from emotion_bilstm.cli import _shared
 
-    def fail(model):
+    def fail(model, engine="torch"):
         raise error
 
     monkeypatch.setattr(_shared, "load_model", fail)

@@ -293,11 +293,22 @@ def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     assert classified.endswith(" engine")
 
 
-@pytest.mark.parametrize(("precision", "engine"), [("float32", "fast (float32"), ("bfloat16", "fast-bf16 (")])
-def test_classify_says_which_engine_ran(precision: str, engine: str, trained_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "precision", "engine"),
+    [
+        ("numpy", "bfloat16", "numpy (float32, no torch)"),  # the default; the precision variable is torch's
+        ("torch", "float32", "fast (float32"),
+        ("torch", "bfloat16", "fast-bf16 ("),
+    ],
+)
+def test_classify_says_which_engine_ran(
+    option: str, precision: str, engine: str, trained_model_dir: Path, tmp_path: Path
+) -> None:
     texts = tmp_path / "in.txt"
     texts.write_text(INPUT)
     env = cli_env(EMOTION_BILSTM_PRECISION=precision)
-    result = run_cli("classify", str(texts), "-m", str(trained_model_dir), "-o", str(tmp_path / "out.jsonl"), env=env)
+    output = tmp_path / "out.jsonl"
+    engine_option = [] if option == "numpy" else ["--engine", option]
+    result = run_cli("classify", str(texts), "-m", str(trained_model_dir), "-o", str(output), *engine_option, env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert f"with the {engine}" in result.stderr.decode()

@@ -43,7 +43,7 @@ def test_classify_into_head_ends_quietly(fmt: str, trained_model_dir: Path, tmp_
 
 
 def test_an_unforeseen_error_is_one_line_asking_for_a_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(model: str | None) -> None:
+    def broken(model: str | None, engine: str = "torch") -> None:
         raise RuntimeError("something we did not foresee\nsecond line")
 
     monkeypatch.setattr(_shared, "load_model", broken)
@@ -55,7 +55,7 @@ def test_an_unforeseen_error_is_one_line_asking_for_a_report(monkeypatch: pytest
 
 
 def test_the_debug_variable_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(model: str | None) -> None:
+    def broken(model: str | None, engine: str = "torch") -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(_shared, "load_model", broken)
@@ -65,7 +65,7 @@ def test_the_debug_variable_shows_the_traceback(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_ctrl_c_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(model: str | None) -> None:
+    def interrupted(model: str | None, engine: str = "torch") -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(_shared, "load_model", interrupted)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 from rich.markup import escape
 
+from ..enums import Engine
 from ..errors import EmotionBiLSTMError
 from ..training.settings import PANELS, Setting, TrainConfig, field_types, settings, without_none
 
@@ -27,6 +28,17 @@ ModelOption = Annotated[
     Optional[str],
     typer.Option(
         "--model", "-m", help="Model folder or Hub repo id (owner/name). Default: the model shipped in the package."
+    ),
+]
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="numpy: NumPy, float32, no torch imported (starts fast). torch: PyTorch's engines (fast-bf16 on "
+        "CPUs with bfloat16 units, else fast float32; EMOTION_BILSTM_PRECISION forces one). Same labels; "
+        "probabilities within 1e-5 of torch's float32.",
     ),
 ]
 

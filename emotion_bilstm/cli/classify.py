@@ -13,9 +13,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..enums import OutputFormat
+from ..enums import Engine, OutputFormat
 from . import _shared
-from ._options import ModelOption
+from ._options import EngineOption, ModelOption
 from ._shared import err, out
 
 
@@ -55,6 +55,7 @@ def classify(
         Optional[bool],
         typer.Option("--progress/--no-progress", help="Progress bar on stderr. Default: on a terminal, for big files."),
     ] = None,
+    engine: EngineOption = Engine.NUMPY,
 ) -> None:
     """Classify a file line by line: one emotion (and scores) a line out, in input order.
 
@@ -71,17 +72,15 @@ def classify(
     if progress is None:
         size = Path(input).stat().st_size if input != "-" and Path(input).is_file() else 0
         progress = err.is_terminal and size > 1_000_000
-    loaded = _shared.load_model(model)
+    loaded = _shared.load_model(model, engine.value)
     stats = classify_file(
         loaded, input, output, fmt, top_k, min_score, batch_size, show_progress=progress, threshold=threshold
     )
     for note in stats.notes(min_score):
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
-        from ..engines import describe_engine
-
-        engine = describe_engine(loaded)
-        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(engine)} engine")
+        described = _shared.engine_description(loaded)
+        err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(described)} engine")
 
 
 def predict(
@@ -93,6 +92,7 @@ def predict(
         typer.Option("--threshold", min=0.0, max=1.0, help="Only labels scoring at least this (see classify)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")] = False,
+    engine: EngineOption = Engine.NUMPY,
 ) -> None:
     """Classify a few texts typed on the command line.
 
@@ -102,7 +102,7 @@ def predict(
     from .render import predictions_table
 
     texts = [argument_text(text) for text in texts]  # bytes that are not UTF-8 become U+FFFD, as classify does
-    results = _shared.load_model(model).predict(texts, top_k=top_k, threshold=threshold)
+    results = _shared.load_model(model, engine.value).predict(texts, top_k=top_k, threshold=threshold)
     if as_json:
         for text, result in zip(texts, results, strict=False):
             print(json.dumps({"text": text, **result}, ensure_ascii=False))

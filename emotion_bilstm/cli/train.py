@@ -12,10 +12,10 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from ..enums import Split
+from ..enums import Engine, Split
 from ..training.settings import RUN
 from . import _shared
-from ._options import DatasetConfigOption, ModelOption, train_config, with_train_settings
+from ._options import DatasetConfigOption, EngineOption, ModelOption, train_config, with_train_settings
 from ._shared import err, out, quiet_datasets
 
 
@@ -87,6 +87,7 @@ def evaluate(
     ] = None,
     dataset_config: DatasetConfigOption = "split",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout instead of tables.")] = False,
+    engine: EngineOption = Engine.NUMPY,
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on labelled data.
 
@@ -97,7 +98,7 @@ def evaluate(
     from .render import metrics_report
 
     quiet_datasets()
-    loaded = _shared.load_model(model)
+    loaded = _shared.load_model(model, engine.value)
     # `a|b` labels in csv/tsv/txt are lists for a multi-label model
     dataset, title = load_evaluation_split(
         data,
