@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 __all__ = ["LABELS", "EmotionBiLSTM", "Pipeline", "__version__", "load_default", "pipeline"]
 
 if TYPE_CHECKING:
-    from .model import EmotionBiLSTM, load_default
     from .light import Pipeline, pipeline
+    from .model import EmotionBiLSTM, load_default
 
 
 def __getattr__(name: str) -> Any:
