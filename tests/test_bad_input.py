@@ -343,9 +343,10 @@ MODEL_CASES = {
 }
 
 
+@pytest.mark.parametrize("engine", ["numpy", "torch"])  # the light loader refuses what from_pretrained refuses
 @pytest.mark.parametrize("case", list(MODEL_CASES))
 def test_broken_model_folder_is_refused_in_one_line(
-    case: str, trained_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: str, engine: str, trained_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pickle
 
@@ -366,7 +367,8 @@ def test_broken_model_folder_is_refused_in_one_line(
     if "absurd" in case or "10^12" in case:  # refused before anything is allocated
         monkeypatch.setattr(EmotionBiLSTM, "__init__", refuse)
     (tmp_path / "in.txt").write_text("i feel fine\n")
-    result = CliRunner().invoke(app, ["classify", str(tmp_path / "in.txt"), "--model", str(folder), "-f", "jsonl"])
+    args = ["classify", str(tmp_path / "in.txt"), "--model", str(folder), "-f", "jsonl", "--engine", engine]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, (result.output, result.exception)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr

@@ -180,6 +180,31 @@ def test_a_hostile_model_folder_is_one_line_naming_the_file(
     assert snapshot(outside) == before_outside
 
 
+# The table above runs `predict`'s default engine (NumPy, light.py); these run the torch loader too.
+TORCH_NAMES = (
+    "fifo-weights",
+    "config-to-dev-zero",
+    "metrics-linked-to-a-secret",
+    "config-deep-nesting",
+    "weights-bool",
+)
+TORCH_CASES = [case for case in HOSTILE if case[0] in TORCH_NAMES]
+
+
+@pytest.mark.parametrize(("build", "needles"), [case[1:] for case in TORCH_CASES], ids=[c[0] for c in TORCH_CASES])
+def test_a_hostile_model_folder_is_refused_by_the_torch_engine_too(
+    trained_model_dir: Path, tmp_path: Path, build: Callable[[Path, Path], None], needles: list[str]
+) -> None:
+    folder, outside = tmp_path / "hostile", tmp_path / "outside"
+    shutil.copytree(trained_model_dir, folder)
+    outside.mkdir()
+    build(folder, outside)
+    before = snapshot(folder)
+    result = run_cli("predict", "i feel fine", "--model", str(folder), "--engine", "torch", timeout=QUICK)
+    assert SECRET not in assert_one_line_error(result, str(folder), *needles)
+    assert snapshot(folder) == before
+
+
 def test_the_good_folder_still_loads_and_the_table_breaks_something(trained_model_dir: Path) -> None:
     """The control for the table above: the folder every case starts from loads and predicts."""
     result = run_cli("predict", "i feel fine", "--model", str(trained_model_dir), "--json", timeout=QUICK)
@@ -201,13 +226,15 @@ def test_a_link_inside_the_folder_and_a_hub_cache_snapshot_still_load(trained_mo
     assert model.training_summary is not None
 
 
-def test_a_hub_repo_with_deeply_nested_config_is_one_line(trained_model_dir: Path, tmp_path: Path) -> None:
-    """A Hub repo's config.json is parsed by huggingface_hub's mixin, before our own checks run."""
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_hub_repo_with_deeply_nested_config_is_one_line(trained_model_dir: Path, tmp_path: Path, engine: str) -> None:
+    """A Hub repo's config.json is parsed by huggingface_hub's mixin (torch), before our own checks run, and
+    by `folder_reads.read_config` (numpy)."""
     files = {p.name: p.read_bytes() for p in trained_model_dir.iterdir() if p.is_file()}
     files["config.json"] = b'{"vocab_size": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
     lay_out_hub_cache(tmp_path / "cache", "someone/nested", files)
     env = cli_env(HF_HUB_CACHE=str(tmp_path / "cache"), HF_ENDPOINT="http://127.0.0.1:9")
-    result = run_cli("predict", "i feel fine", "--model", "someone/nested", env=env, timeout=QUICK)
+    result = run_cli("predict", "i feel fine", "--model", "someone/nested", "--engine", engine, env=env, timeout=QUICK)
     assert_one_line_error(result, "someone/nested", "config.json", "nested too deeply")
 
 
