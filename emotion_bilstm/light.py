@@ -14,7 +14,7 @@ Importing `EmotionBiLSTM` (a `PyTorchModelHubMixin`) imports torch, so nothing h
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -139,7 +139,7 @@ class Pipeline:
             return cls(config, tokenizer, weights)
 
 
-def read_arrays(model_id: str, fetch: Any) -> dict[str, np.ndarray]:
+def read_arrays(model_id: str, fetch: Callable[[str], str]) -> dict[str, np.ndarray]:
     """model.safetensors' tensors as float32 arrays, every one floating point (checked from the header first).
 
     NumPy has no bfloat16: such tensors are read as 16-bit integers (the header says I16 for them) and

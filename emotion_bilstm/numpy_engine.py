@@ -111,6 +111,8 @@ class NumpyBiLSTM:
             return logits
         lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
         flat = np.fromiter((token for row in ids for token in row), dtype=np.int64, count=int(lengths.sum()))
+        if lengths.min() < 1 or flat.min() < 0 or flat.max() >= self.embedding.shape[0]:
+            raise ValueError(f"every row needs at least one token id, each in 0..{self.embedding.shape[0] - 1}")
         table, flat = self.projected_rows(flat)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         order = np.argsort(-lengths, kind="stable")
@@ -144,7 +146,7 @@ class NumpyBiLSTM:
 
         def first_layer_inputs(step: int, n: int) -> np.ndarray:
             gates = gates_buffer[: 2 * GATES * n * hidden].reshape(2, GATES, n, hidden)  # contiguous
-            for direction in range(2):  # ids were checked against the table's rows: "clip" skips a slow check
+            for direction in range(2):  # ids were checked (logits_in_order): "clip" skips a slow check
                 np.take(table[direction], index[step, direction, :n], axis=1, out=gates[direction], mode="clip")
             return gates
 

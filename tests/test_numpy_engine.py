@@ -222,6 +222,14 @@ def test_worker_threads_do_not_change_the_answers(monkeypatch: pytest.MonkeyPatc
     assert np.array_equal(light.predict_proba(texts, batch_size=8), alone)  # batches are independent
 
 
+def test_logits_refuse_rows_the_engine_cannot_read() -> None:
+    light = emotion_bilstm.pipeline()
+    assert light.logits([]).shape == (0, 7)
+    for rows in ([[]], [[5], []], [[light.config.vocab_size]], [[-1]]):  # empty, or an id past the embedding
+        with pytest.raises(ValueError, match="at least one token id"):
+            light.logits(rows)
+
+
 @pytest.mark.parametrize(
     "changes",
     [{}, {"num_layers": 3, "pooling": "last"}, {"num_labels": 3, "id2label": {0: "a", 1: "b", 2: "c"}}],
