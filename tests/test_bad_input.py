@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
-from conftest import synthetic_examples, write_semicolon_file
+from conftest import synthetic_examples, tiny_train_args, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -446,7 +446,7 @@ def test_empty_validation_split_is_refused(tmp_path: Path) -> None:
 
 # ----- toy training files without a validation split ---------------------------------------------
 
-TINY_TRAINING = ("--cpu", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--no-progress")
+TINY_TRAINING = tiny_train_args(epochs=1, embedding_dim=8, hidden_size=8)
 
 
 def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:

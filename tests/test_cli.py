@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from clitools import assert_one_line_error, cli_env, run_cli
+from conftest import tiny_train_args
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -18,18 +19,7 @@ from emotion_bilstm.labels import LABELS
 
 LINES = ["i feel so terrified tonight", "", "what a glad and cheerful week", "   ", "so furious at my friend"]
 INPUT = "\n".join(LINES) + "\n"
-SMALL_TRAINING = [
-    "--epochs",
-    "2",
-    "--embedding-dim",
-    "16",
-    "--hidden-size",
-    "16",
-    "--lr",
-    "0.01",
-    "--cpu",
-    "--no-progress",
-]
+SMALL_TRAINING = tiny_train_args()
 
 
 def test_help_teaches_with_examples() -> None:
@@ -262,9 +252,8 @@ def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     folder = long_folder(tmp_path)
     output = folder / "model"
     # --progress is the default for train and asked for explicitly for classify: off a terminal both stay quiet
-    code, train_log = run_logged(
-        folder / "train.log", "train", "--data", str(tiny_dataset), "--output-dir", str(output), *SMALL_TRAINING[:-1]
-    )
+    args = ["train", "--data", str(tiny_dataset), "--output-dir", str(output), *tiny_train_args(progress=True)]
+    code, train_log = run_logged(folder / "train.log", *args)
     assert code == 0, train_log
     texts = folder / "in.txt"
     texts.write_text(INPUT * 200)

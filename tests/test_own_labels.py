@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import small_config, synthetic_examples, train_small_through_cli, write_semicolon_file
+from conftest import synthetic_examples, train_tiny, train_tiny_through_cli, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -60,7 +60,7 @@ def ticket_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ticket_model(ticket_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-label model trained through the CLI, as a user would."""
     output = tmp_path_factory.mktemp("ticket-model") / "tickets"
-    result = train_small_through_cli(ticket_data, output, "--epochs", "15", "--patience", "15")
+    result = train_tiny_through_cli(ticket_data, output, epochs=15, patience=15, batch_size=16, learning_rate=0.02)
     assert "3 labels: angry, happy, worried" in result.stderr
     return output
 
@@ -209,11 +209,10 @@ def test_neutral_joins_the_six_as_id_6(tmp_path: Path) -> None:
     assert set(splits["train"]["label"]) == {1, 3}
 
     from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.training import train
 
     write_semicolon_file(folder / "train.txt", rows)
     write_semicolon_file(folder / "validation.txt", rows[:40])
-    summary = train(small_config(folder, tmp_path / "m", epochs=1), show_progress=False)
+    summary = train_tiny(folder, tmp_path / "m", epochs=1)
     assert summary["labels"] == [*LABELS, "neutral"]
     model = EmotionBiLSTM.from_pretrained(tmp_path / "m")
     assert model.id2label[6] == "neutral" and model.config["num_labels"] == 7
