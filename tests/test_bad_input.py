@@ -462,6 +462,7 @@ def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
     assert not output.exists()
 
 
+@pytest.mark.slow
 def test_a_label_seen_once_trains_on_a_random_carve(tmp_path: Path) -> None:
     data = tmp_path / "seven.txt"
     lines = ["i feel glad;joy", "i am so sad;sadness", "i feel happy;joy", "i feel down;sadness"]
@@ -542,6 +543,7 @@ def oserror_enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, ENOSPC_TEXT)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("error", [rust_enospc, oserror_enospc], ids=["SafetensorError", "OSError"])
 def test_train_saving_to_a_full_disk(error, tmp_path: Path, monkeypatch) -> None:
     import safetensors.torch
@@ -557,6 +559,7 @@ def test_train_saving_to_a_full_disk(error, tmp_path: Path, monkeypatch) -> None
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
 
 
+@pytest.mark.slow
 def test_train_checkpoint_on_a_full_disk(tmp_path: Path, monkeypatch) -> None:
     from accelerate import Accelerator
 

@@ -102,6 +102,7 @@ def long_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
     output = long_folder(tmp_path) / "model"
     result = CliRunner().invoke(
@@ -115,6 +116,7 @@ def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
     assert json.loads((output / "metrics.json").read_text())["epochs_run"] == 2
 
 
+@pytest.mark.slow
 def test_train_threads_sets_torchs_thread_count(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:
     import torch
 
@@ -246,6 +248,7 @@ def run_logged(log: Path, *args: str) -> tuple[int, list[str]]:
     return code, log.read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.slow
 def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     tiny_dataset: Path, trained_model_dir: Path, tmp_path: Path
 ) -> None:

@@ -120,6 +120,7 @@ def test_cli_json_strict_and_exit_codes(clean_data: Path, dirty_data: Path, tmp_
     assert "leakage" in table.stdout and "problems:" in table.stdout
 
 
+@pytest.mark.slow
 def test_train_dedupe_drops_texts_shared_with_validation(dirty_data: Path, tmp_path: Path) -> None:
     messages: list[str] = []
     output = tmp_path / "model"

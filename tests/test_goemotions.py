@@ -120,6 +120,7 @@ def test_goemotions_added_to_another_source_brings_neutral_as_id_6(tiny_dataset:
     assert len(validation) == 120 + 3 and "ok see you at 5" in validation  # dev.tsv added, neutral not limited
 
 
+@pytest.mark.slow
 def test_training_with_goemotions_added_gives_a_seven_label_model(tiny_dataset: Path, tmp_path: Path) -> None:
     import json
 
@@ -144,6 +145,7 @@ def test_goemotions_folder_as_the_data_is_read_as_it_is(tmp_path: Path) -> None:
     assert sorted(names[i] for i in splits["train"][3]["label"]) == ["fear", "sadness"]
 
 
+@pytest.mark.slow
 def test_neutral_recall_shifts_the_neutral_logit_to_the_asked_share(tiny_dataset: Path, tmp_path: Path) -> None:
     from conftest import train_tiny
 
@@ -225,6 +227,7 @@ def test_auxiliary_rows_cover_every_goemotions_comment_once(tiny_dataset: Path, 
     assert auxiliary_rows([str(go)], train_split, with_validation=True).extra_texts == rows.extra_texts  # dev ⊂ train
 
 
+@pytest.mark.slow
 def test_auxiliary_loss_trains_a_head_that_is_not_saved(tiny_dataset: Path, tmp_path: Path) -> None:
     import json
 

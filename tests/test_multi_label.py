@@ -99,6 +99,7 @@ def multi_model(comment_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return output
 
 
+@pytest.mark.slow
 def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -204,6 +205,7 @@ def test_multi_label_refuses_single_label_only_settings(comment_data: Path, tmp_
     assert not model_dir.exists()
 
 
+@pytest.mark.slow
 def test_go_emotions_hub_loader_on_a_local_parquet_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets
     from datasets import ClassLabel, Dataset, Features, Sequence, Value
@@ -278,6 +280,7 @@ def raw_copy(folder: Path):
     return model
 
 
+@pytest.mark.slow
 def test_training_calibrates_a_multi_label_model_and_no_label_moves(multi_model: Path, comment_data: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -295,6 +298,7 @@ def test_training_calibrates_a_multi_label_model_and_no_label_moves(multi_model:
     assert f"temperature of {figures['temperature']:.3f}" in card and "{{" not in card
 
 
+@pytest.mark.slow
 def test_multi_label_calibration_keeps_labels_and_restarts_from_raw_logits(multi_model: Path) -> None:
     from emotion_bilstm.calibration import calibrate
 
@@ -318,6 +322,7 @@ def test_multi_label_calibration_keeps_labels_and_restarts_from_raw_logits(multi
     assert labels_of(model, probe) == before_labels
 
 
+@pytest.mark.slow
 def test_cli_calibrate_a_multi_label_folder(multi_model: Path, tmp_path: Path) -> None:
     import shutil
 

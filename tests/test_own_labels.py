@@ -73,6 +73,7 @@ def one_error_line(result) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_three_labels_from_a_csv_drive_every_command(ticket_model: Path, ticket_data: Path, tmp_path: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -188,6 +189,7 @@ def test_a_new_label_on_one_row_only_is_refused_as_a_likely_typo(ticket_data: Pa
     assert "worired" in load_splits(data)["train"].features["label"].names
 
 
+@pytest.mark.slow
 def test_neutral_joins_the_six_as_id_6(tmp_path: Path) -> None:
     rows = synthetic_examples(120, seed=1) + [(f"the meeting is at {h} today", "neutral") for h in range(1, 21)]
     random.Random(0).shuffle(rows)
@@ -247,6 +249,7 @@ def test_labels_that_disagree_with_the_weights_are_refused(
     assert "broken" in line and needle in line, line
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_labels_the_model_does_not_know(ticket_model: Path, tmp_path: Path) -> None:
     data = write_csv(tmp_path / "other.csv", [("i feel gloomy", "sadness"), ("so glad", "angry")])
     args = ["evaluate", "--model", str(ticket_model), "--data", str(data)]

@@ -165,6 +165,7 @@ def test_resume_without_a_checkpoint_is_a_one_line_error(tiny_dataset: Path, tmp
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_resume_with_other_settings_is_a_one_line_error(tiny_dataset: Path, tmp_path: Path) -> None:
     from clitools import assert_one_line_error, run_cli
 

@@ -22,6 +22,7 @@ def test_short_run_learns_the_fixture(trained_model_dir: Path) -> None:
     assert best["epoch"] == metrics["best_epoch"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_test_split_is_measured(tiny_dataset: Path, tmp_path: Path) -> None:
     (tiny_dataset / "test.txt").write_text((tiny_dataset / "validation.txt").read_text())
     first = train_tiny(tiny_dataset, tmp_path / "a", seed=3)
@@ -33,6 +34,7 @@ def test_same_seed_same_result_and_test_split_is_measured(tiny_dataset: Path, tm
     assert saved["train_config"]["seed"] == 3 and saved["validation"]["accuracy"] == first["validation"]["accuracy"]
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_after_patience(tiny_dataset: Path, tmp_path: Path) -> None:
     # a learning rate of zero never improves after the first epoch
     summary = train_tiny(tiny_dataset, tmp_path / "m", epochs=10, patience=2, learning_rate=0.0)

@@ -61,6 +61,7 @@ def test_missing_glove_package_is_a_one_line_error(monkeypatch: pytest.MonkeyPat
         load_glove("word2vec")
 
 
+@pytest.mark.slow
 def test_trained_model_with_vectors_loads_without_the_package(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
