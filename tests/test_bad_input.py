@@ -53,6 +53,7 @@ def test_classify_a_directory(trained_model_dir: Path, tmp_path: Path) -> None:
     assert_one_line_error(result, str(tmp_path), "folder")
 
 
+@pytest.mark.slow
 def test_classify_empty_file_is_valid_and_gives_zero_lines(trained_model_dir: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
@@ -90,6 +91,7 @@ def test_classify_invalid_utf8_is_replaced_and_counted(trained_model_dir: Path, 
     assert "2 line(s) had invalid UTF-8" in result.stderr.decode()
 
 
+@pytest.mark.slow
 def test_classify_crlf_lines_match_lf_lines(trained_model_dir: Path, tmp_path: Path) -> None:
     texts = ["i feel so terrified", "", "what a glad day", "furious at work"]
     (tmp_path / "lf.txt").write_bytes("\n".join(texts).encode() + b"\n")

@@ -147,6 +147,7 @@ def test_subprocess_default_format_off_a_terminal_is_jsonl(trained_model_dir: Pa
     assert json.loads(result.stdout)["label"] == "fear"
 
 
+@pytest.mark.slow
 def test_subprocess_error_exit_codes(trained_model_dir: Path, tmp_path: Path) -> None:
     assert_one_line_error(run_cli("classify", str(tmp_path / "none.txt"), "-m", str(trained_model_dir)), "none.txt")
     assert_one_line_error(run_cli("predict", "hi", "-m", str(tmp_path / "no-model")), "no-model")
@@ -285,6 +286,7 @@ def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     assert classified.endswith(" engine")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("precision", "engine"), [("float32", "fast (float32"), ("bfloat16", "fast-bf16 (")])
 def test_classify_says_which_engine_ran(precision: str, engine: str, trained_model_dir: Path, tmp_path: Path) -> None:
     texts = tmp_path / "in.txt"

@@ -139,6 +139,7 @@ def test_drop_shared_texts_keeps_everything_else(dirty_data: Path) -> None:
     assert "i feel gloomy today" not in train["text"] and "I am thrilled about it!" not in train["text"]
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_shared_data_findings() -> None:
     data = shared_data_or_skip()

@@ -75,6 +75,7 @@ def test_train_refuses_a_folder_of_the_users_files(data: Path, tmp_path: Path) -
     assert snapshot(mine) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", [".", "..", "/"])
 def test_train_refuses_dot_dotdot_and_root(where: str, data: Path, tmp_path: Path) -> None:
     work = users_folder(tmp_path / "work" / "here")
