@@ -99,6 +99,7 @@ def test_any_text_gets_the_rust_tokenizers_ids(batch: list[str]) -> None:
     assert normalize_raw(raw) == [tokenizer.normalizer.normalize_str(text) for text in raw]
 
 
+@pytest.mark.shared_data
 def test_validation_and_its_perturbed_copy_get_the_same_ids() -> None:
     from emotion_bilstm.data.robustness import perturb_all
 
