@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
-from conftest import synthetic_examples, write_semicolon_file
+from conftest import synthetic_examples, tiny_train_args, write_semicolon_file
 
 from emotion_bilstm.atomic import check_model_output, clean_stale_temporaries, install_folder, output_path
 from emotion_bilstm.errors import OutputError
 
-TINY = ("--cpu", "--no-progress", "--epochs", "1", "--batch-size", "32", "--embedding-dim", "8", "--hidden-size", "8")
+TINY = tiny_train_args(epochs=1, embedding_dim=8, hidden_size=8)
 DEAD_PID = "4194303"  # above every Linux pid_max default: no process has it
 
 
@@ -75,6 +75,7 @@ def test_train_refuses_a_folder_of_the_users_files(data: Path, tmp_path: Path) -
     assert snapshot(mine) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", [".", "..", "/"])
 def test_train_refuses_dot_dotdot_and_root(where: str, data: Path, tmp_path: Path) -> None:
     work = users_folder(tmp_path / "work" / "here")
