@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
-from conftest import synthetic_examples, tiny_train_args, write_semicolon_file
+from conftest import tiny_train_args, write_tiny_dataset
 
 from emotion_bilstm.atomic import check_model_output, clean_stale_temporaries, install_folder, output_path
 from emotion_bilstm.errors import OutputError
@@ -52,11 +52,7 @@ def users_folder(path: Path) -> Path:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    write_semicolon_file(folder / "train.txt", synthetic_examples(120, seed=1))
-    write_semicolon_file(folder / "validation.txt", synthetic_examples(60, seed=2))
-    return folder
+    return write_tiny_dataset(tmp_path / "data")
 
 
 def train(data: Path, output: str, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
