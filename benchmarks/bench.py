@@ -22,21 +22,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peers import at_neutral_recall, fasttext_scores, train_fasttext, train_svm
+from peers import at_neutral_recall
 from prepare import INPUTS, REPO, Run, evaluation_sets, neutral_comments, prepare_run
 from render import LEVER_TEXTS, OURS, render_markdown  # benchmarks/render.py: RESULTS.md from results.json
+from systems import Systems, prepare_systems
+from timing import log, rate_runs, stats
 
 HERE = Path(__file__).resolve().parent
 BIG_FILE_LINES = 1_000_000
@@ -58,22 +57,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", default=str(HERE), help="Where RESULTS.md and results.json go.")
     return parser.parse_args()
-
-
-def stats(values: list[float]) -> dict[str, Any]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
-
-
-def rate_runs(count: int, work: Callable[[], Any], repeats: int, warm_up: bool = True) -> dict[str, Any]:
-    """Items per second over `repeats` runs of `work` (after one warm-up run unless told otherwise)."""
-    if warm_up:
-        work()
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        rates.append(count / (time.perf_counter() - start))
-    return stats(rates)
 
 
 # Forks and execs the command, so that its peak RSS (wait4's ru_maxrss) is its own: a child forked from
@@ -130,21 +113,6 @@ def write_lines(path: Path, texts: list[str], count: int) -> None:
             handle.write(texts[i % len(texts)] + "\n")
 
 
-@dataclass
-class Systems:
-    """The three systems, trained or loaded, and how each is called."""
-
-    ours: Any  # the model whose speed is measured (the shipped one)
-    predictors: dict[str, Callable[[list[str]], list[str]]]  # labels, for the accuracy columns
-    in_process_work: dict[str, Callable[[list[str]], Any]]  # what the in-process timings run
-    peer_scores: dict[str, Callable[[list[str]], tuple[list[str], Any]]]  # the peers' scores per label
-    train_seconds: dict[str, float | None]
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     args = parse_args()
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # a log, not a terminal: no bars
@@ -172,46 +140,6 @@ def main() -> None:
     markdown = render_markdown(results)
     (output_dir / "RESULTS.md").write_text(markdown)
     print(markdown)
-
-
-def prepare_systems(run: Run, results: dict[str, Any]) -> Systems:
-    """Train the peers, load ours (and train its train-only twin when it saw validation)."""
-    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
-    from emotion_bilstm.model import EmotionBiLSTM
-
-    workdir = run.workdir
-    log(f"[bench] peers: training on {len(run.train_texts):,} texts (the rows our recipe trains on)")
-    svm, svm_seconds = train_svm(run.train_texts, run.train_labels)
-    ft, ft_seconds = train_fasttext(run.train_texts, run.train_labels, workdir)
-    with (workdir / "svm.pkl").open("wb") as handle:
-        pickle.dump(svm, handle)
-    ft.save_model(str(workdir / "fasttext.bin"))
-    ours = EmotionBiLSTM.from_pretrained(run.model_dir)
-    results["engine"] = {"auto": choose_engine(ours), "bfloat16_native": bfloat16_is_native()}
-    # A model that trained on validation cannot be scored on it: its train-only twin (same recipe
-    # and seed, trained here like the peers) gives the accuracy columns; speed stays the shipped model's.
-    scored, ours_train_seconds, results["accuracy_model"] = train_only_twin(
-        run.model_dir, run.data, run.goemotions, workdir, log
-    )
-    scored = scored or ours
-    return Systems(
-        ours=ours,
-        predictors={
-            OURS: lambda texts: [r["label"] or "" for r in scored.predict(texts)],
-            "TF-IDF + LinearSVC": lambda texts: list(svm.predict(texts)),
-            "fastText": lambda texts: [labels[0].removeprefix("__label__") for labels in ft.predict(texts)[0]],
-        },
-        in_process_work={
-            OURS: lambda texts: ours.predict(texts),
-            "TF-IDF + LinearSVC": lambda texts: svm.predict(texts),
-            "fastText": lambda texts: ft.predict(texts),
-        },
-        peer_scores={
-            "TF-IDF + LinearSVC": lambda texts: (list(svm.classes_), svm.decision_function(texts)),
-            "fastText": lambda texts: fasttext_scores(ft, texts),
-        },
-        train_seconds={"TF-IDF + LinearSVC": svm_seconds, "fastText": ft_seconds, OURS: ours_train_seconds},
-    )
 
 
 def measure_in_process(run: Run, systems: Systems, results: dict[str, Any]) -> None:
@@ -341,38 +269,6 @@ def levers(model: Any, texts: list[str], args: argparse.Namespace) -> dict:
     figures["tokenizer only: Rust encode_batch"] = rate_runs(n, lambda: encode_batch(model.tokenizer, texts), repeats)
     figures["tokenizer only: one-pass Python"] = rate_runs(n, lambda: model.encode(texts), repeats)
     return figures
-
-
-def train_only_twin(
-    model_dir: Path, data: Path, goemotions: Path | None, workdir: Path, log: Callable[[str], None]
-) -> tuple[Any, Any, str]:
-    """When the model saw the validation split, train its twin on train only: (model, seconds, note).
-
-    Returns (None, None, note) when the model's own validation figures are honest (it never saw them).
-    """
-    from dataclasses import fields
-
-    from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.training import TrainConfig, train
-
-    path = model_dir / "metrics.json"
-    summary = json.loads(path.read_text()) if path.exists() else {}
-    if not summary.get("train_config", {}).get("train_on_validation"):
-        return None, None, f"{model_dir} (never trained on validation)"
-    names = {f.name for f in fields(TrainConfig)}
-    settings = {k: v for k, v in summary["train_config"].items() if k in names}
-    settings.update(data=str(data), output_dir=str(workdir / "twin"), checkpoint_dir=None, resume=False, overwrite=True)
-    settings.update(train_on_validation=False)
-    if settings.get("add_data"):
-        if goemotions is None:  # scoring the shipped model on text it trained on would flatter it
-            raise SystemExit(f"{model_dir}'s recipe adds GoEmotions: give its folder with --goemotions")
-        settings["add_data"] = [str(goemotions)]
-    log("[bench] ours: the shipped model trained on validation; training its train-only twin for the accuracy columns")
-    started = time.perf_counter()
-    train(TrainConfig(**settings), show_progress=False)
-    seconds = time.perf_counter() - started
-    note = "train-only twin of the shipped model (same recipe and seed), trained in this run"
-    return EmotionBiLSTM.from_pretrained(workdir / "twin"), seconds, note
 
 
 def training_figures(model_dir: Path) -> dict[str, Any]:
