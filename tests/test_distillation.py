@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("transformers")
 
 from clitools import assert_one_line_error, run_cli
-from conftest import CUES, FILLER, small_config, synthetic_examples, train_small_through_cli
+from conftest import CUES, FILLER, synthetic_examples, tiny_config, train_tiny_through_cli
 from hub_cache import lay_out_hub_cache
 
 from emotion_bilstm.data import goemotions
@@ -97,8 +97,8 @@ def test_distil_a_teacher_with_a_transfer_set_through_the_cli(
 
     output = tmp_path / "student"
     transfer = transfer_file(tmp_path / "unlabelled.txt", tiny_dataset)
-    result = train_small_through_cli(
-        tiny_dataset, output, "--teacher", str(teacher_dir), "--transfer", str(transfer), "--epochs", "2"
+    result = train_tiny_through_cli(
+        tiny_dataset, output, "--teacher", str(teacher_dir), "--transfer", str(transfer), epochs=2
     )
     assert "teacher: computed" in result.stderr and "kept 200" in result.stderr
 
@@ -135,18 +135,18 @@ def test_resume_and_a_rerun_reuse_the_cached_outputs_and_another_teacher_recompu
 
     monkeypatch.setattr(teacher, "run_teacher", counted)
     output = tmp_path / "student"
-    config = small_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir))
+    config = tiny_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir))
     train(config, show_progress=False)
     assert runs == [600 + 120]  # every training and validation text, once
     cached = cache_file(output)
     written = cached.stat().st_mtime_ns
 
-    train(small_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), resume=True), show_progress=False)
-    train(small_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), overwrite=True), show_progress=False)
+    train(tiny_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), resume=True), show_progress=False)
+    train(tiny_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), overwrite=True), show_progress=False)
     assert runs == [720] and cached.stat().st_mtime_ns == written  # neither ran the teacher nor rewrote the file
 
     build_teacher(teacher_dir, LABELS, seed=1)  # the same folder, other weights: another fingerprint
-    train(small_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), overwrite=True), show_progress=False)
+    train(tiny_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), overwrite=True), show_progress=False)
     assert runs == [720, 720]
     with safe_open(str(cached), framework="pt") as handle:
         assert handle.metadata()["fingerprint"] == teacher.fingerprint(teacher_dir)
@@ -223,15 +223,15 @@ def test_transfer_and_the_other_distillation_options_need_a_teacher(tmp_path: Pa
     result = run_cli("train", "--data", str(tmp_path / "none"), "-o", str(tmp_path / "o"), "--transfer", "x.txt")
     assert_one_line_error(result, "--transfer", "give --teacher too")
     with pytest.raises(EmotionBiLSTMError, match="--distill-alpha, --distill-loss distil"):
-        check_settings(small_config(tmp_path, tmp_path / "o", distill_alpha=0.8, distill_loss="mse"))
-    assert check_settings(small_config(tmp_path, tmp_path / "o")) is None
+        check_settings(tiny_config(tmp_path, tmp_path / "o", distill_alpha=0.8, distill_loss="mse"))
+    assert check_settings(tiny_config(tmp_path, tmp_path / "o")) is None
 
 
 def test_a_multi_label_student_is_refused(tmp_path: Path, teacher_dir: Path) -> None:
     from emotion_bilstm.training.distill import check_settings
 
     with pytest.raises(EmotionBiLSTMError, match="single-label students only"):
-        check_settings(small_config(tmp_path, tmp_path / "o", teacher=str(teacher_dir), multi_label=True))
+        check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(teacher_dir), multi_label=True))
 
 
 def test_without_transformers_the_message_names_the_extra(
@@ -252,10 +252,10 @@ def test_a_teacher_that_is_neither_a_folder_nor_a_hub_id_is_refused(tmp_path: Pa
     from emotion_bilstm.training.distill import check_settings
 
     with pytest.raises(EmotionBiLSTMError, match="not a model folder or a Hub id"):
-        check_settings(small_config(tmp_path, tmp_path / "o", teacher=str(tmp_path / "missing")))
+        check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(tmp_path / "missing")))
     (tmp_path / "empty").mkdir()
     with pytest.raises(EmotionBiLSTMError, match=r"no config\.json"):
-        check_settings(small_config(tmp_path, tmp_path / "o", teacher=str(tmp_path / "empty")))
+        check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(tmp_path / "empty")))
 
 
 def test_a_hub_id_is_read_from_the_hugging_face_cache_with_the_folders_fingerprint(
@@ -326,7 +326,7 @@ def test_labelled_rows_mix_the_teacher_and_the_label_and_transfer_rows_have_the_
     logits, teacher = torch.randn(3, 4), torch.randn(3, 4).log_softmax(-1)
     labels = torch.tensor([1, 2, NO_LABEL])
     ce = torch.nn.CrossEntropyLoss(reduction="sum")
-    config = small_config(tmp_path, tmp_path / "o", distill_alpha=0.25, distill_temperature=3.0)
+    config = tiny_config(tmp_path, tmp_path / "o", distill_alpha=0.25, distill_temperature=3.0)
 
     t = 3.0
     p, log_q = (teacher / t).softmax(-1), (logits / t).log_softmax(-1)
