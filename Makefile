@@ -8,7 +8,7 @@ DATA ?= ../shared/data/emotion
 GOEMOTIONS ?= ../shared/data/goemotions
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install demo test lint format train release-model bench wheel-check clean
+.PHONY: install demo test test-fast lint format train release-model bench wheel-check clean
 
 install: $(VENV)/.installed
 
@@ -22,8 +22,11 @@ $(VENV)/.installed: pyproject.toml
 demo: install  ## classify a few hand-written texts with the model shipped in the package
 	$(CLI) classify examples/tweets.txt --format table
 
-test: install
+test: install  ## every test, the slow ones too: what CI runs (~5 min on 2 cores)
 	$(PY) -m pytest
+
+test-fast: install  ## the tests not marked slow (no training but the shared session model; ~1.5 min on 2 cores)
+	$(PY) -m pytest -m "not slow"
 
 wheel-check: install  ## build the wheel, install only it (after torch) in a fresh venv, classify offline elsewhere
 	.ci/wheel-check.sh $(PY) "$(TORCH_SPEC)"

@@ -15,6 +15,11 @@ comments), start-up times, and what each of our speed-ups gives. Every timing is
 several runs, with min-max. The machine is shared and noisy, so compare systems by the ratios within
 one run, not by absolute figures across runs. Writes benchmarks/results.json and, through
 benchmarks/render.py (which renders a results.json again on its own), benchmarks/RESULTS.md.
+
+This file is the entry point: its command line, the order of the steps, and the run's facts
+(machine, training times). The steps live beside it: prepare.py (the data), peers.py and systems.py
+(the three systems), in_process.py (accuracy, texts/s, our speed-ups), cli_timing.py (classify end
+to end, start-up), timing.py (the shape of every timing), render.py (RESULTS.md).
 """
 
 from __future__ import annotations
@@ -22,25 +27,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from render import LEVER_TEXTS, OURS, render_markdown  # benchmarks/render.py: RESULTS.md from results.json
+from cli_timing import measure_cli, measure_million, startup_times
+from in_process import levers, measure_in_process
+from prepare import REPO, prepare_run
+from render import LEVER_TEXTS, render_markdown  # benchmarks/render.py: RESULTS.md from results.json
+from systems import prepare_systems
+from timing import log
 
-REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-INPUTS = ("raw", "clean")  # raw first: the headline
-BIG_FILE_LINES = 1_000_000
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,205 +59,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", default=str(HERE), help="Where RESULTS.md and results.json go.")
     return parser.parse_args()
-
-
-def read_split(path: Path) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        text, _, label = line.rpartition(";")
-        texts.append(text)
-        labels.append(label)
-    return texts, labels
-
-
-def stats(values: list[float]) -> dict[str, Any]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
-
-
-def rate_runs(count: int, work: Callable[[], Any], repeats: int, warm_up: bool = True) -> dict[str, Any]:
-    """Items per second over `repeats` runs of `work` (after one warm-up run unless told otherwise)."""
-    if warm_up:
-        work()
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        rates.append(count / (time.perf_counter() - start))
-    return stats(rates)
-
-
-# Forks and execs the command, so that its peak RSS (wait4's ru_maxrss) is its own: a child forked from
-# this big process directly would report this process's memory as its peak. Times only the command.
-LAUNCHER = """
-import os, sys, time
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.execvp(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
-"""
-
-
-def run_process(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process, start-up included."""
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, *command], capture_output=True, text=True, check=True)
-    seconds, max_rss_kib, code = done.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({code}): {done.stderr[-2000:]}")
-    return float(seconds), int(max_rss_kib) / 1024  # Linux reports KiB
-
-
-def process_runs(command: list[str], lines: int, repeats: int) -> dict[str, Any]:
-    results = [run_process(command) for _ in range(repeats)]
-    return {
-        "lines_per_s": stats([lines / seconds for seconds, _ in results]),
-        "seconds": stats([seconds for seconds, _ in results]),
-        "peak_rss_mib": stats([rss for _, rss in results]),
-    }
-
-
-def accuracy_and_f1(gold: list[str], predicted: list[str]) -> dict[str, float]:
-    """Accuracy, and macro-F1 over the labels the gold answers use (a wrong `neutral` still counts)."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    return {
-        "accuracy": float(accuracy_score(gold, predicted)),
-        "macro_f1": float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro")),
-    }
-
-
-def default_model() -> Path:
-    shipped = REPO / "emotion_bilstm" / "pretrained"
-    return shipped if (shipped / "model.safetensors").exists() else REPO / "runs" / "emo"
-
-
-def emo_cli() -> list[str]:
-    script = Path(sys.executable).parent / "emo-cli"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "emotion_bilstm"]
-
-
-def write_lines(path: Path, texts: list[str], count: int) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(count):
-            handle.write(texts[i % len(texts)] + "\n")
-
-
-def training_rows(data: Path, goemotions: Path | None, recipe: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The rows our recipe trains on: dair-ai train, plus GoEmotions train mapped as the recipe maps it."""
-    texts, labels = read_split(data / "train.txt")
-    if recipe.get("add_data") and goemotions is not None:
-        from emotion_bilstm.data.goemotions import mapped_splits
-
-        rows = mapped_splits(
-            goemotions,
-            neutral_limit=recipe.get("neutral_limit"),
-            seed=recipe.get("seed", 42),
-            keep_partly_mapped=recipe.get("keep_partly_mapped", False),
-        )
-        texts += [text for text, _ in rows["train"]]
-        labels += [label for _, label in rows["train"]]
-    return texts, labels
-
-
-def evaluation_sets(val_texts: list[str], val_labels: list[str], raw_texts: list[str], goemotions: Path | None):
-    """Name -> (texts, gold labels): dair-ai validation clean and raw, and GoEmotions validation's
-    comments that map to one emotion (real text; a `neutral` answer counts as wrong)."""
-    sets = {
-        "dair-ai validation (clean)": (val_texts, val_labels),
-        "dair-ai validation (raw)": (raw_texts, val_labels),
-    }
-    if goemotions is not None:
-        from emotion_bilstm.data.goemotions import EVALUATION_MAPPING, mapped_splits
-
-        rows = mapped_splits(goemotions, mapping=EVALUATION_MAPPING)["validation"]
-        sets["GoEmotions validation, emotions (real)"] = ([t for t, _ in rows], [label for _, label in rows])
-    return sets
-
-
-def neutral_comments(goemotions: Path | None) -> list[str]:
-    """GoEmotions validation's comments whose one label is neutral (empty without GoEmotions)."""
-    if goemotions is None:
-        return []
-    from emotion_bilstm.data.goemotions import read
-
-    return [text for text, names in read(goemotions)["validation"] if names == ("neutral",)]
-
-
-def fasttext_scores(model: Any, texts: list[str]) -> tuple[list[str], Any]:
-    """fastText's labels and each text's log-probability of each, shape (len(texts), labels)."""
-    import numpy as np
-
-    classes = [label.removeprefix("__label__") for label in model.labels]
-    column = {f"__label__{name}": i for i, name in enumerate(classes)}
-    scores = np.full((len(texts), len(classes)), -np.inf)
-    for row, text in enumerate(texts):
-        # one text at a time through the binding: fasttext-wheel 0.9.2's list `predict` repeats the best
-        # label's probability for every label when k > 1, and its one-text `predict` fails under NumPy 2
-        for prob, label in model.f.predict(text.replace("\n", " ") + "\n", -1, 0.0, "strict"):
-            scores[row, column[label]] = np.log(max(float(prob), 1e-12))
-    return classes, scores
-
-
-def at_neutral_recall(
-    score: Callable[[list[str]], tuple[list[str], Any]], neutral_texts: list[str], recall: float
-) -> Callable[[list[str]], list[str]]:
-    """A peer's predictions with its neutral score shifted so that `recall` of `neutral_texts` get neutral.
-
-    The same shift our recipe gives neutral's logit: without it a peer that seldom answers neutral gets
-    more emotional comments right by answering an emotion to nearly everything, which is no comparison.
-    """
-    import numpy as np
-
-    from emotion_bilstm.operating_point import offset_for_recall
-
-    classes, scores = score(neutral_texts)
-    neutral = classes.index("neutral")
-    others = scores.copy()
-    others[:, neutral] = -np.inf
-    offset = offset_for_recall((scores[:, neutral] - others.max(axis=1)).tolist(), len(neutral_texts), recall)
-
-    def predict(texts: list[str]) -> list[str]:
-        names, shifted = score(texts)
-        shifted = shifted.copy()
-        shifted[:, neutral] += offset
-        return [names[i] for i in shifted.argmax(axis=1)]
-
-    return predict
-
-
-@dataclass
-class Run:
-    """What every measuring step of one run reads: the settings, the data, the texts, a scratch folder."""
-
-    args: argparse.Namespace
-    data: Path
-    goemotions: Path | None
-    model_dir: Path
-    train_texts: list[str]
-    train_labels: list[str]
-    val_texts: list[str]
-    val_labels: list[str]
-    inputs: dict[str, list[str]]  # "clean" and "raw": dair-ai validation's texts
-    file_texts: dict[str, list[str]]  # each input repeated to `args.lines` texts
-    workdir: Path
-
-
-@dataclass
-class Systems:
-    """The three systems, trained or loaded, and how each is called."""
-
-    ours: Any  # the model whose speed is measured (the shipped one)
-    predictors: dict[str, Callable[[list[str]], list[str]]]  # labels, for the accuracy columns
-    in_process_work: dict[str, Callable[[list[str]], Any]]  # what the in-process timings run
-    peer_scores: dict[str, Callable[[list[str]], tuple[list[str], Any]]]  # the peers' scores per label
-    train_seconds: dict[str, float | None]
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -289,123 +90,6 @@ def main() -> None:
     print(markdown)
 
 
-def prepare_run(args: argparse.Namespace) -> Run:
-    """Read the data: the rows the peers train on, dair-ai validation clean and raw, the speed-test texts."""
-    from emotion_bilstm.data.robustness import perturb_all
-
-    data = Path(args.data)
-    goemotions = Path(args.goemotions) if (Path(args.goemotions) / "train.tsv").exists() else None
-    model_dir = Path(args.model) if args.model else default_model()
-    summary_path = model_dir / "metrics.json"
-    recipe = json.loads(summary_path.read_text()).get("train_config", {}) if summary_path.exists() else {}
-    train_texts, train_labels = training_rows(data, goemotions, recipe)
-    val_texts, val_labels = read_split(data / "validation.txt")
-    inputs = {"clean": val_texts, "raw": perturb_all(val_texts)}
-    file_texts = {kind: [texts[i % len(texts)] for i in range(args.lines)] for kind, texts in inputs.items()}
-    workdir = Path(tempfile.mkdtemp(prefix="emo-bench-"))
-    return Run(
-        args, data, goemotions, model_dir, train_texts, train_labels, val_texts, val_labels, inputs, file_texts, workdir
-    )
-
-
-def prepare_systems(run: Run, results: dict[str, Any]) -> Systems:
-    """Train the peers, load ours (and train its train-only twin when it saw validation)."""
-    from emotion_bilstm.engines import bfloat16_is_native, choose_engine
-    from emotion_bilstm.model import EmotionBiLSTM
-
-    workdir = run.workdir
-    log(f"[bench] peers: training on {len(run.train_texts):,} texts (the rows our recipe trains on)")
-    svm, svm_seconds = train_svm(run.train_texts, run.train_labels)
-    ft, ft_seconds = train_fasttext(run.train_texts, run.train_labels, workdir)
-    with (workdir / "svm.pkl").open("wb") as handle:
-        pickle.dump(svm, handle)
-    ft.save_model(str(workdir / "fasttext.bin"))
-    ours = EmotionBiLSTM.from_pretrained(run.model_dir)
-    results["engine"] = {"auto": choose_engine(ours), "bfloat16_native": bfloat16_is_native()}
-    # A model that trained on validation cannot be scored on it: its train-only twin (same recipe
-    # and seed, trained here like the peers) gives the accuracy columns; speed stays the shipped model's.
-    scored, ours_train_seconds, results["accuracy_model"] = train_only_twin(
-        run.model_dir, run.data, run.goemotions, workdir, log
-    )
-    scored = scored or ours
-    return Systems(
-        ours=ours,
-        predictors={
-            OURS: lambda texts: [r["label"] or "" for r in scored.predict(texts)],
-            "TF-IDF + LinearSVC": lambda texts: list(svm.predict(texts)),
-            "fastText": lambda texts: [labels[0].removeprefix("__label__") for labels in ft.predict(texts)[0]],
-        },
-        in_process_work={
-            OURS: lambda texts: ours.predict(texts),
-            "TF-IDF + LinearSVC": lambda texts: svm.predict(texts),
-            "fastText": lambda texts: ft.predict(texts),
-        },
-        peer_scores={
-            "TF-IDF + LinearSVC": lambda texts: (list(svm.classes_), svm.decision_function(texts)),
-            "fastText": lambda texts: fasttext_scores(ft, texts),
-        },
-        train_seconds={"TF-IDF + LinearSVC": svm_seconds, "fastText": ft_seconds, OURS: ours_train_seconds},
-    )
-
-
-def measure_in_process(run: Run, systems: Systems, results: dict[str, Any]) -> None:
-    """Each system's accuracy on every set (and at our share of neutral answers), then its in-process speed."""
-    args, lines_count = run.args, run.args.lines
-    sets = evaluation_sets(run.val_texts, run.val_labels, run.inputs["raw"], run.goemotions)
-    neutral_texts = neutral_comments(run.goemotions) if "neutral" in run.train_labels else []
-    for name, predict in systems.predictors.items():
-        log(f"[bench] {name}: accuracy, and in-process speed on {lines_count:,} texts of each input")
-        entry: dict[str, Any] = {"accuracy": {}, "in_process_texts_per_s": {}, "cli": {}}
-        for set_name, (texts, gold) in sets.items():
-            entry["accuracy"][set_name] = accuracy_and_f1(gold, predict(texts))
-        if neutral_texts:
-            entry["neutral_recall"] = predict(neutral_texts).count("neutral") / len(neutral_texts)
-            if name != OURS:  # ours comes first, so its share is known
-                our_recall = results["systems"][OURS]["neutral_recall"]
-                shifted = at_neutral_recall(systems.peer_scores[name], neutral_texts, our_recall)
-                entry["at_our_neutral_recall"] = {
-                    "neutral_recall": shifted(neutral_texts).count("neutral") / len(neutral_texts),
-                    "accuracy": {s: accuracy_and_f1(gold, shifted(texts)) for s, (texts, gold) in sets.items()},
-                }
-        for kind in INPUTS:
-            work = lambda texts=run.file_texts[kind], job=systems.in_process_work[name]: job(texts)  # noqa: E731
-            work()  # warm-up of the measured model (caches, input tables)
-            entry["in_process_texts_per_s"][kind] = rate_runs(lines_count, work, args.repeats, False)
-        entry["train_seconds"] = systems.train_seconds.get(name)
-        results["systems"][name] = entry
-
-
-def measure_cli(run: Run, results: dict[str, Any]) -> None:
-    """Each system's classify command end to end on a file of each input: lines/s and peak memory."""
-    workdir, lines_count = run.workdir, run.args.lines
-    out = str(workdir / "out.jsonl")
-    for kind in INPUTS:
-        big_file = workdir / f"{kind}.txt"
-        write_lines(big_file, run.inputs[kind], lines_count)
-        commands = {
-            OURS: [*emo_cli(), "classify", str(big_file), "--model", str(run.model_dir), "-f", "jsonl", "-o", out],
-            "TF-IDF + LinearSVC": [sys.executable, str(HERE / "peer_cli.py"), "svm", str(workdir / "svm.pkl")],
-            "fastText": [sys.executable, str(HERE / "peer_cli.py"), "fasttext", str(workdir / "fasttext.bin")],
-        }
-        for name, command in commands.items():
-            if name != OURS:
-                command = [*command, str(big_file), out]
-            log(f"[bench] {name}: classify {lines_count:,} {kind} lines end to end")
-            results["systems"][name]["cli"][kind] = process_runs(command, lines_count, run.args.repeats)
-
-
-def measure_million(run: Run) -> dict[str, float]:
-    """Ours on a 1,000,000-line raw file, once: memory must stay flat."""
-    out = str(run.workdir / "out.jsonl")
-    million = run.workdir / "raw1m.txt"
-    write_lines(million, run.inputs["raw"], BIG_FILE_LINES)
-    log(f"[bench] ours: classify {BIG_FILE_LINES:,} raw lines once (memory must stay flat)")
-    command = [*emo_cli(), "classify", str(million), "--model", str(run.model_dir), "-f", "jsonl", "-o", out]
-    seconds, rss = run_process(command)
-    million.unlink()
-    return {"lines_per_s": BIG_FILE_LINES / seconds, "peak_rss_mib": rss}
-
-
 def machine_facts(load_start: tuple[float, float, float]) -> dict[str, Any]:
     import torch
 
@@ -419,115 +103,6 @@ def machine_facts(load_start: tuple[float, float, float]) -> dict[str, Any]:
         "load_average_start": load_start,
         "load_average_end": os.getloadavg(),
     }
-
-
-def train_svm(texts: list[str], labels: list[str]) -> tuple[Any, float]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
-
-    start = time.perf_counter()
-    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
-    pipeline.fit(texts, labels)
-    return pipeline, time.perf_counter() - start
-
-
-def train_fasttext(texts: list[str], labels: list[str], workdir: Path) -> tuple[Any, float]:
-    import fasttext
-
-    train_file = workdir / "train.fasttext"
-    train_file.write_text("".join(f"__label__{label} {text}\n" for text, label in zip(texts, labels, strict=True)))
-    start = time.perf_counter()
-    model = fasttext.train_supervised(str(train_file), wordNgrams=2, epoch=25, lr=0.5, thread=2, verbose=0, seed=42)
-    return model, time.perf_counter() - start
-
-
-def startup_times(model_dir: Path, workdir: Path, repeats: int) -> dict[str, Any]:
-    one_line = workdir / "one.txt"
-    one_line.write_text("i feel so glad that you came\n")
-    help_runs = [run_process([*emo_cli(), "--help"])[0] for _ in range(max(repeats, 5))]
-    command = [*emo_cli(), "classify", str(one_line), "--model", str(model_dir), "-f", "jsonl"]
-    classify_runs = [run_process(command)[0] for _ in range(repeats)]
-    torch_runs = [run_process([sys.executable, "-c", "import torch"])[0] for _ in range(repeats)]
-    return {
-        "help_s": stats(help_runs),
-        "classify_one_line_s": stats(classify_runs),
-        "import_torch_s": stats(torch_runs),
-    }
-
-
-def levers(model: Any, texts: list[str], args: argparse.Namespace) -> dict:
-    """What each speed-up gives on raw text, each measured against the path without it, in this same run."""
-    import torch
-
-    from emotion_bilstm.predictions import format_predictions
-    from emotion_bilstm.tokenizer import encode_batch
-
-    def predict(*, engine: str, python_tokens: bool, batch_size: int = 512) -> Callable[[], Any]:
-        def work() -> Any:
-            ids_source = model.encode if python_tokens else (lambda t: encode_batch(model.tokenizer, t))
-            model.encode = ids_source  # an instance attribute shadows the method for this run only
-            try:
-                probs = model.predict_proba(texts, batch_size=batch_size, engine=engine)
-            finally:
-                del model.encode
-            return format_predictions(probs, model.id2label)
-
-        return work
-
-    n, repeats = len(texts), args.repeats
-    figures = {
-        # the reference path needs no warm-up (nothing is cached), and is the slow part of this section
-        "reference (nn.LSTM, Rust tokenizer)": rate_runs(
-            n, predict(engine="reference", python_tokens=False), repeats, False
-        ),
-        "+ one-pass Python normaliser": rate_runs(n, predict(engine="reference", python_tokens=True), repeats, False),
-        "+ fast_lstm, float32 (batch 512)": rate_runs(n, predict(engine="fast", python_tokens=True), repeats),
-        "fast_lstm, bfloat16 recurrence": rate_runs(n, predict(engine="fast-bf16", python_tokens=True), repeats),
-    }
-    for batch_size in (128, 2048):
-        figures[f"fast_lstm float32, batch {batch_size}"] = rate_runs(
-            n, predict(engine="fast", python_tokens=True, batch_size=batch_size), repeats
-        )
-    torch.set_num_threads(1)
-    figures["fast_lstm float32, 1 thread"] = rate_runs(n, predict(engine="fast", python_tokens=True), repeats)
-    figures["reference, 1 thread"] = rate_runs(n, predict(engine="reference", python_tokens=False), repeats, False)
-    torch.set_num_threads(args.threads)
-    figures["tokenizer only: Rust encode_batch"] = rate_runs(n, lambda: encode_batch(model.tokenizer, texts), repeats)
-    figures["tokenizer only: one-pass Python"] = rate_runs(n, lambda: model.encode(texts), repeats)
-    return figures
-
-
-def train_only_twin(
-    model_dir: Path, data: Path, goemotions: Path | None, workdir: Path, log: Callable[[str], None]
-) -> tuple[Any, Any, str]:
-    """When the model saw the validation split, train its twin on train only: (model, seconds, note).
-
-    Returns (None, None, note) when the model's own validation figures are honest (it never saw them).
-    """
-    from dataclasses import fields
-
-    from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.training import TrainConfig, train
-
-    path = model_dir / "metrics.json"
-    summary = json.loads(path.read_text()) if path.exists() else {}
-    if not summary.get("train_config", {}).get("train_on_validation"):
-        return None, None, f"{model_dir} (never trained on validation)"
-    names = {f.name for f in fields(TrainConfig)}
-    settings = {k: v for k, v in summary["train_config"].items() if k in names}
-    settings.update(data=str(data), output_dir=str(workdir / "twin"), checkpoint_dir=None, resume=False, overwrite=True)
-    settings.update(train_on_validation=False)
-    if settings.get("add_data"):
-        if goemotions is None:  # scoring the shipped model on text it trained on would flatter it
-            raise SystemExit(f"{model_dir}'s recipe adds GoEmotions: give its folder with --goemotions")
-        settings["add_data"] = [str(goemotions)]
-    log("[bench] ours: the shipped model trained on validation; training its train-only twin for the accuracy columns")
-    started = time.perf_counter()
-    train(TrainConfig(**settings), show_progress=False)
-    seconds = time.perf_counter() - started
-    note = "train-only twin of the shipped model (same recipe and seed), trained in this run"
-    return EmotionBiLSTM.from_pretrained(workdir / "twin"), seconds, note
 
 
 def training_figures(model_dir: Path) -> dict[str, Any]:

@@ -250,6 +250,8 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         context["goemotions"] = goemotions_context(train_config)
     if isinstance(summary.get("label_recall"), dict):
         context["label_recall"] = summary["label_recall"]
+    if isinstance(summary.get("distillation"), dict):
+        context["distillation"] = summary["distillation"]
     if isinstance(summary.get("everyday_selection"), dict) and summary["everyday_selection"].get("recipe"):
         context["everyday_selection"] = summary["everyday_selection"]
     for key in ("robustness", "speed"):

@@ -67,6 +67,13 @@ class PretrainedVectors(str, Enum):
     GLOVE_6B_50D = "glove-6b-50d"
 
 
+class DistillLoss(str, Enum):
+    """How the student matches its teacher (training/distill.py): KL at a temperature, or MSE on logits."""
+
+    KL = "kl"
+    MSE = "mse"
+
+
 def values(choice: type[Enum]) -> tuple[str, ...]:
     """The allowed strings of an Enum, in declaration order: what the library modules check against."""
     return tuple(member.value for member in choice)

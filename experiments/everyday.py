@@ -178,7 +178,8 @@ def report(rows: list[dict]) -> dict:
     }
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "emotion"))
     parser.add_argument("--goemotions", default=str(ROOT.parent / "shared" / "data" / "goemotions"))
@@ -204,42 +205,51 @@ def main() -> None:
     parser.add_argument(
         "--report", action="store_true", help=f"summarise {RESULTS.name} into {EVERYDAY_SELECTION.name}"
     )
-    args = parser.parse_args()
-    if not sys.stderr.isatty():  # a log: no `datasets` progress bars in it
-        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-    if args.report:
-        rows = [json.loads(line) for line in Path(args.out).read_text().splitlines() if line.strip()]
-        rows = list({row["name"]: row for row in rows}.values())  # a run scored again replaces its earlier row
-        EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
-        print(EVERYDAY_SELECTION.read_text())
-        return
-    torch.set_num_threads(1)
+    return parser
+
+
+def write_report(out: Path) -> None:
+    """`--report`: the runs in `out` (the last row of each name) summarised into everyday.json, and printed."""
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    rows = list({row["name"]: row for row in rows}.values())  # a run scored again replaces its earlier row
+    EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
+    print(EVERYDAY_SELECTION.read_text())
+
+
+def apply_tokenizer_levers(args: argparse.Namespace) -> None:
+    """`--emoji-tokens-only` and `--keep-marks`: change the normaliser training will build."""
     if args.emoji_tokens_only:
         import emotion_bilstm.tokenizer
 
         emotion_bilstm.tokenizer.EMOJI_WORDS.clear()  # build_normalizer reads it when training builds the tokenizer
     if args.keep_marks:
         keep_marks()
-    try:
-        overrides = parse_overrides(args.set)
-    except EmotionBiLSTMError as exc:
-        parser.error(str(exc))
-    settings = {**BASE_SETTINGS, **overrides}
-    settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
+
+
+def run_name(args: argparse.Namespace, overrides: dict) -> str:
+    """The run's name in everyday.jsonl: its overrides and flags, then its seed."""
     flags = (
         (["supplement"] if args.supplement else [])
         + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
         + (["keep-marks"] if args.keep_marks else [])
     )
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
-    name = f"{name or 'recipe'}-seed{args.seed}"
-    output = Path(args.score_model or Path(args.work_dir) / name)
-    started = time.perf_counter()
-    if not args.score_model:
-        config = TrainConfig(
-            data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, overwrite=True, **settings
-        )
-        train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
+    return f"{name or 'recipe'}-seed{args.seed}"
+
+
+def train_setting(args: argparse.Namespace, overrides: dict, output: Path) -> None:
+    """Train the release's settings plus `overrides` on the train splits (GoEmotions added) into `output`."""
+    settings = {**BASE_SETTINGS, **overrides}
+    settings["add_data"] = [args.goemotions] + ([str(EVERYDAY_TRAIN)] if args.supplement else [])
+    config = TrainConfig(
+        data=args.data, output_dir=str(output), seed=args.seed, keep_last=True, overwrite=True, **settings
+    )
+    train(config, log=lambda m: print(m, file=sys.stderr, flush=True), show_progress=False)
+
+
+def score_operating_points(args: argparse.Namespace, output: Path) -> dict:
+    """The model in `output` scored as trained, then at each of NEUTRAL_RECALLS (its neutral shift fitted on
+    GoEmotions validation's neutral comments)."""
     model = unshifted(output)
     figures = {"unshifted": score(model, Path(args.data), Path(args.goemotions))}
     from emotion_bilstm.data.goemotions import read
@@ -254,6 +264,11 @@ def main() -> None:
             "offset": round(offset, 4),
             **score(shifted, Path(args.data), Path(args.goemotions)),
         }
+    return figures
+
+
+def append_row(args: argparse.Namespace, name: str, overrides: dict, seconds: float, figures: dict) -> None:
+    """The run's JSON line: printed, and appended to `--out`."""
     row = {
         "name": name,
         "seed": args.seed,
@@ -261,12 +276,35 @@ def main() -> None:
         "supplement": args.supplement,
         "emoji_tokens_only": args.emoji_tokens_only,
         "keep_marks": args.keep_marks,
-        "seconds": round(time.perf_counter() - started),
+        "seconds": round(seconds),
         **figures,
     }
     print(json.dumps(row), flush=True)
     with open(args.out, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row) + "\n")
+
+
+def main() -> None:
+    parser = build_parser()
+    args = parser.parse_args()
+    if not sys.stderr.isatty():  # a log: no `datasets` progress bars in it
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if args.report:
+        write_report(Path(args.out))
+        return
+    torch.set_num_threads(1)
+    apply_tokenizer_levers(args)
+    try:
+        overrides = parse_overrides(args.set)
+    except EmotionBiLSTMError as exc:
+        parser.error(str(exc))
+    name = run_name(args, overrides)
+    output = Path(args.score_model or Path(args.work_dir) / name)
+    started = time.perf_counter()
+    if not args.score_model:
+        train_setting(args, overrides, output)
+    figures = score_operating_points(args, output)
+    append_row(args, name, overrides, time.perf_counter() - started, figures)
 
 
 if __name__ == "__main__":

@@ -73,61 +73,77 @@ def write_semicolon_file(path: Path, examples: list[tuple[str, str]]) -> Path:
     return path
 
 
-@pytest.fixture
-def tiny_dataset(tmp_path: Path) -> Path:
-    """A folder with train.txt (600 rows) and validation.txt (120 rows) in the shared data's format."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
+def write_tiny_dataset(folder: Path) -> Path:
+    """train.txt (600 rows) and validation.txt (120 rows) of synthetic examples, in the shared data's format."""
+    folder.mkdir(parents=True, exist_ok=True)
     write_semicolon_file(folder / "train.txt", synthetic_examples(600, seed=1))
     write_semicolon_file(folder / "validation.txt", synthetic_examples(120, seed=2))
     return folder
 
 
-@pytest.fixture(scope="session")
-def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small model trained on the synthetic data, shared by the tests that only need *a* model."""
-    from emotion_bilstm.training import TrainConfig, train
-
-    folder = tmp_path_factory.mktemp("data")
-    write_semicolon_file(folder / "train.txt", synthetic_examples(600, seed=1))
-    write_semicolon_file(folder / "validation.txt", synthetic_examples(120, seed=2))
-    output = tmp_path_factory.mktemp("model") / "emo"
-    train(
-        TrainConfig(
-            data=str(folder),
-            output_dir=str(output),
-            epochs=10,
-            learning_rate=1e-2,
-            batch_size=32,
-            embedding_dim=32,
-            hidden_size=32,
-            patience=10,
-            cpu=True,
-        ),
-        show_progress=False,
-    )
-    return output
+@pytest.fixture
+def tiny_dataset(tmp_path: Path) -> Path:
+    """A folder with train.txt (600 rows) and validation.txt (120 rows) in the shared data's format."""
+    return write_tiny_dataset(tmp_path / "tiny")
 
 
-def train_small_through_cli(data: Path, output: Path, *extra: str):
-    """`emo-cli train` as a user runs it, on CPU with a 16-unit model; the run must succeed. Returns the result."""
+# ----- the tiny-model factory: every test that trains its own model starts from these settings --------
+# Small enough to train on the synthetic fixtures in a second or two, on CPU. A test names only what it
+# needs different, as `changes` (TrainConfig field names); the library and the CLI variants read the same dict.
+TINY_SETTINGS: dict[str, object] = {
+    "epochs": 2,
+    "batch_size": 32,
+    "embedding_dim": 16,
+    "hidden_size": 16,
+    "learning_rate": 1e-2,
+    "cpu": True,
+}
+FLAGS = {"learning_rate": "--lr"}  # `emo-cli train`'s option for a TrainConfig field, where not --field-name
+
+
+def tiny_config(data: Path | str, output: Path, **changes: object):
+    """The `TrainConfig` of a tiny model: TINY_SETTINGS with `changes`."""
+    from emotion_bilstm.training import TrainConfig
+
+    return TrainConfig(data=str(data), output_dir=str(output), **{**TINY_SETTINGS, **changes})
+
+
+def train_tiny(data: Path | str, output: Path, *, log=None, **changes: object) -> dict:
+    """Train a tiny model into the model folder `output` through the library; returns `train`'s summary."""
+    from emotion_bilstm.training import train
+
+    return train(tiny_config(data, output, **changes), log=log, show_progress=False)
+
+
+def tiny_train_args(*, progress: bool = False, **changes: object) -> list[str]:
+    """TINY_SETTINGS with `changes` as `emo-cli train` options (`--no-progress` too unless `progress`)."""
+    args: list[str] = []
+    for name, value in {**TINY_SETTINGS, **changes}.items():
+        flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+        args += [flag] if value is True else [flag, str(value)]
+    return args if progress else [*args, "--no-progress"]
+
+
+def train_tiny_through_cli(data: Path, output: Path, *extra: str, **changes: object):
+    """`emo-cli train` in-process (typer's CliRunner) on a tiny model; the run must succeed. Returns the result."""
     from typer.testing import CliRunner
 
     from emotion_bilstm.cli import app
 
-    args = ["train", "--data", str(data), "--output-dir", str(output), "--cpu", "--no-progress"]
-    args += ["--batch-size", "16", "--lr", "0.02", "--embedding-dim", "16", "--hidden-size", "16", *extra]
+    args = ["train", "--data", str(data), "--output-dir", str(output), *tiny_train_args(**changes), *extra]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, (result.output, result.exception)
     return result
 
 
-def small_config(data: Path, output: Path, **changes: object):
-    """A `TrainConfig` small enough to train on the synthetic fixtures in a second or two, on CPU."""
-    from emotion_bilstm.training import TrainConfig
-
-    settings = {"epochs": 2, "batch_size": 32, "embedding_dim": 16, "hidden_size": 16, "learning_rate": 1e-2}
-    return TrainConfig(data=str(data), output_dir=str(output), cpu=True, **{**settings, **changes})
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small model trained once per session on the synthetic data, shared by the tests that only need *a*
+    model (and never change it: copy it first). Trained once, so its tests stay in the fast tier."""
+    data = write_tiny_dataset(tmp_path_factory.mktemp("data"))
+    output = tmp_path_factory.mktemp("model") / "emo"
+    train_tiny(data, output, epochs=10, embedding_dim=32, hidden_size=32, patience=10)
+    return output
 
 
 def shared_data_or_skip() -> Path:

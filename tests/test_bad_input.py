@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
-from conftest import synthetic_examples, write_semicolon_file
+from conftest import synthetic_examples, tiny_train_args, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -53,6 +53,7 @@ def test_classify_a_directory(trained_model_dir: Path, tmp_path: Path) -> None:
     assert_one_line_error(result, str(tmp_path), "folder")
 
 
+@pytest.mark.slow
 def test_classify_empty_file_is_valid_and_gives_zero_lines(trained_model_dir: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
@@ -90,6 +91,7 @@ def test_classify_invalid_utf8_is_replaced_and_counted(trained_model_dir: Path, 
     assert "2 line(s) had invalid UTF-8" in result.stderr.decode()
 
 
+@pytest.mark.slow
 def test_classify_crlf_lines_match_lf_lines(trained_model_dir: Path, tmp_path: Path) -> None:
     texts = ["i feel so terrified", "", "what a glad day", "furious at work"]
     (tmp_path / "lf.txt").write_bytes("\n".join(texts).encode() + b"\n")
@@ -448,7 +450,7 @@ def test_empty_validation_split_is_refused(tmp_path: Path) -> None:
 
 # ----- toy training files without a validation split ---------------------------------------------
 
-TINY_TRAINING = ("--cpu", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--no-progress")
+TINY_TRAINING = tiny_train_args(epochs=1, embedding_dim=8, hidden_size=8)
 
 
 def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
@@ -464,6 +466,7 @@ def test_one_labelled_line_is_one_clear_error(tmp_path: Path) -> None:
     assert not output.exists()
 
 
+@pytest.mark.slow
 def test_a_label_seen_once_trains_on_a_random_carve(tmp_path: Path) -> None:
     data = tmp_path / "seven.txt"
     lines = ["i feel glad;joy", "i am so sad;sadness", "i feel happy;joy", "i feel down;sadness"]
@@ -544,6 +547,7 @@ def oserror_enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, ENOSPC_TEXT)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("error", [rust_enospc, oserror_enospc], ids=["SafetensorError", "OSError"])
 def test_train_saving_to_a_full_disk(error, tmp_path: Path, monkeypatch) -> None:
     import safetensors.torch
@@ -559,6 +563,7 @@ def test_train_saving_to_a_full_disk(error, tmp_path: Path, monkeypatch) -> None
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
 
 
+@pytest.mark.slow
 def test_train_checkpoint_on_a_full_disk(tmp_path: Path, monkeypatch) -> None:
     from accelerate import Accelerator
 

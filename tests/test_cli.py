@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from clitools import assert_one_line_error, cli_env, run_cli
+from conftest import tiny_train_args
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -18,18 +19,7 @@ from emotion_bilstm.labels import LABELS
 
 LINES = ["i feel so terrified tonight", "", "what a glad and cheerful week", "   ", "so furious at my friend"]
 INPUT = "\n".join(LINES) + "\n"
-SMALL_TRAINING = [
-    "--epochs",
-    "2",
-    "--embedding-dim",
-    "16",
-    "--hidden-size",
-    "16",
-    "--lr",
-    "0.01",
-    "--cpu",
-    "--no-progress",
-]
+SMALL_TRAINING = tiny_train_args()
 
 
 def test_help_teaches_with_examples() -> None:
@@ -112,6 +102,7 @@ def long_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
     output = long_folder(tmp_path) / "model"
     result = CliRunner().invoke(
@@ -125,6 +116,7 @@ def test_train_through_the_cli(tiny_dataset: Path, tmp_path: Path) -> None:
     assert json.loads((output / "metrics.json").read_text())["epochs_run"] == 2
 
 
+@pytest.mark.slow
 def test_train_threads_sets_torchs_thread_count(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:
     import torch
 
@@ -155,6 +147,7 @@ def test_subprocess_default_format_off_a_terminal_is_jsonl(trained_model_dir: Pa
     assert json.loads(result.stdout)["label"] == "fear"
 
 
+@pytest.mark.slow
 def test_subprocess_error_exit_codes(trained_model_dir: Path, tmp_path: Path) -> None:
     assert_one_line_error(run_cli("classify", str(tmp_path / "none.txt"), "-m", str(trained_model_dir)), "none.txt")
     assert_one_line_error(run_cli("predict", "hi", "-m", str(tmp_path / "no-model")), "no-model")
@@ -256,15 +249,15 @@ def run_logged(log: Path, *args: str) -> tuple[int, list[str]]:
     return code, log.read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.slow
 def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     tiny_dataset: Path, trained_model_dir: Path, tmp_path: Path
 ) -> None:
     folder = long_folder(tmp_path)
     output = folder / "model"
     # --progress is the default for train and asked for explicitly for classify: off a terminal both stay quiet
-    code, train_log = run_logged(
-        folder / "train.log", "train", "--data", str(tiny_dataset), "--output-dir", str(output), *SMALL_TRAINING[:-1]
-    )
+    args = ["train", "--data", str(tiny_dataset), "--output-dir", str(output), *tiny_train_args(progress=True)]
+    code, train_log = run_logged(folder / "train.log", *args)
     assert code == 0, train_log
     texts = folder / "in.txt"
     texts.write_text(INPUT * 200)
@@ -293,6 +286,7 @@ def test_logs_off_a_terminal_have_whole_lines_and_no_progress_bars(
     assert classified.endswith(" engine")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "precision", "engine"),
     [

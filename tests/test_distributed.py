@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, cli_env, free_port
-from conftest import synthetic_examples, write_semicolon_file
+from conftest import synthetic_examples, tiny_train_args, write_semicolon_file
 
 VALIDATION_SIZE = 133  # not a multiple of 2 processes x batch: the last batch is padded with repeats
 ACCELERATE = Path(sys.executable).with_name("accelerate")
@@ -57,18 +57,7 @@ def test_two_process_training_gathers_every_example_once(tmp_path: Path) -> None
         str(data),
         "--output-dir",
         str(output),
-        "--epochs",
-        "4",
-        "--batch-size",
-        "16",
-        "--embedding-dim",
-        "16",
-        "--hidden-size",
-        "16",
-        "--lr",
-        "0.02",
-        "--cpu",
-        "--no-progress",
+        *tiny_train_args(epochs=4, batch_size=16, learning_rate=0.02),
     ]
     env = cli_env(MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME="lo", OMP_NUM_THREADS="1")
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, timeout=300)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_data_or_skip
+from conftest import shared_data_or_skip, train_tiny
 from conftest import write_semicolon_file as write
 from typer.testing import CliRunner
 
@@ -120,24 +120,11 @@ def test_cli_json_strict_and_exit_codes(clean_data: Path, dirty_data: Path, tmp_
     assert "leakage" in table.stdout and "problems:" in table.stdout
 
 
+@pytest.mark.slow
 def test_train_dedupe_drops_texts_shared_with_validation(dirty_data: Path, tmp_path: Path) -> None:
-    from emotion_bilstm.training import TrainConfig, train
-
     messages: list[str] = []
     output = tmp_path / "model"
-    summary = train(
-        TrainConfig(
-            data=str(dirty_data),
-            output_dir=str(output),
-            epochs=1,
-            embedding_dim=8,
-            hidden_size=8,
-            cpu=True,
-            dedupe=True,
-        ),
-        log=messages.append,
-        show_progress=False,
-    )
+    summary = train_tiny(dirty_data, output, log=messages.append, epochs=1, embedding_dim=8, hidden_size=8, dedupe=True)
     assert any("--dedupe: dropped 2 training row(s)" in m for m in messages), messages
     assert summary["train_config"]["dedupe"] is True
 
@@ -152,6 +139,7 @@ def test_drop_shared_texts_keeps_everything_else(dirty_data: Path) -> None:
     assert "i feel gloomy today" not in train["text"] and "I am thrilled about it!" not in train["text"]
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_shared_data_findings() -> None:
     data = shared_data_or_skip()

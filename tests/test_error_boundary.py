@@ -34,6 +34,7 @@ def test_help_into_head_ends_quietly(args: tuple[str, ...]) -> None:
     assert (code, stderr) == (0, "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["table", "jsonl", "csv"])
 def test_classify_into_head_ends_quietly(fmt: str, trained_model_dir: Path, tmp_path: Path) -> None:
     texts = tmp_path / "texts.txt"

@@ -120,17 +120,16 @@ def test_goemotions_added_to_another_source_brings_neutral_as_id_6(tiny_dataset:
     assert len(validation) == 120 + 3 and "ok see you at 5" in validation  # dev.tsv added, neutral not limited
 
 
+@pytest.mark.slow
 def test_training_with_goemotions_added_gives_a_seven_label_model(tiny_dataset: Path, tmp_path: Path) -> None:
     import json
 
-    from conftest import small_config
-
-    from emotion_bilstm.training import train
+    from conftest import train_tiny
 
     go = write_release(tmp_path / "go", ROWS * 4)
     output = tmp_path / "model"
     settings = {"add_data": [str(go)], "added_data_weight": 2.0, "keep_partly_mapped": True}
-    summary = train(small_config(tiny_dataset, output, epochs=1, **settings), show_progress=False)
+    summary = train_tiny(tiny_dataset, output, epochs=1, **settings)
     config = json.loads((output / "config.json").read_text())
     assert config["num_labels"] == 7 and config["id2label"]["6"] == "neutral"
     assert {key: summary["train_config"][key] for key in settings} == settings
@@ -146,17 +145,16 @@ def test_goemotions_folder_as_the_data_is_read_as_it_is(tmp_path: Path) -> None:
     assert sorted(names[i] for i in splits["train"][3]["label"]) == ["fear", "sadness"]
 
 
+@pytest.mark.slow
 def test_neutral_recall_shifts_the_neutral_logit_to_the_asked_share(tiny_dataset: Path, tmp_path: Path) -> None:
-    from conftest import small_config
+    from conftest import train_tiny
 
     from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.training import train
 
     neutral = [(f"the {thing} is at {i}", "27", f"n{i}") for i, thing in enumerate(["bus", "meeting", "call"] * 7)]
     go = write_release(tmp_path / "go", neutral[:20] + ROWS * 4)  # dev.tsv: the first 3 rows, all neutral
     output = tmp_path / "model"
-    config = small_config(tiny_dataset, output, add_data=[str(go)], neutral_recall=0.33, epochs=1)
-    summary = train(config, show_progress=False)
+    summary = train_tiny(tiny_dataset, output, add_data=[str(go)], neutral_recall=0.33, epochs=1)
     assert summary["label_recall"]["label"] == "neutral" and summary["label_recall"]["n"] == 3
     model = EmotionBiLSTM.from_pretrained(output)  # the shift is in the saved weights
     labels = [p["label"] for p in model.predict([text for text, _, _ in neutral[:3]])]
@@ -206,13 +204,12 @@ def test_added_rows_carry_their_source_and_are_drawn_by_their_weight(tiny_datase
 
 
 def test_added_data_weight_needs_added_data(tiny_dataset: Path, tmp_path: Path) -> None:
-    from conftest import small_config
+    from conftest import train_tiny
 
     from emotion_bilstm.errors import EmotionBiLSTMError
-    from emotion_bilstm.training import train
 
     with pytest.raises(EmotionBiLSTMError, match="--add-data"):
-        train(small_config(tiny_dataset, tmp_path / "m", added_data_weight=2.0), show_progress=False)
+        train_tiny(tiny_dataset, tmp_path / "m", added_data_weight=2.0)
 
 
 def test_auxiliary_rows_cover_every_goemotions_comment_once(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -230,20 +227,21 @@ def test_auxiliary_rows_cover_every_goemotions_comment_once(tiny_dataset: Path, 
     assert auxiliary_rows([str(go)], train_split, with_validation=True).extra_texts == rows.extra_texts  # dev ⊂ train
 
 
+@pytest.mark.slow
 def test_auxiliary_loss_trains_a_head_that_is_not_saved(tiny_dataset: Path, tmp_path: Path) -> None:
     import json
 
-    from conftest import small_config
+    from conftest import train_tiny
     from safetensors import safe_open
 
     from emotion_bilstm.errors import EmotionBiLSTMError
-    from emotion_bilstm.training import train
 
     go = write_release(tmp_path / "go", ROWS * 4)
     output = tmp_path / "model"
-    config = small_config(tiny_dataset, output, epochs=1, add_data=[str(go)], goemotions_auxiliary_weight=0.5)
     messages: list[str] = []
-    summary = train(config, log=messages.append, show_progress=False)
+    summary = train_tiny(
+        tiny_dataset, output, log=messages.append, epochs=1, add_data=[str(go)], goemotions_auxiliary_weight=0.5
+    )
     assert summary["train_config"]["goemotions_auxiliary_weight"] == 0.5
     # ROWS * 4: repeats are dropped from training, so 4 mapped comments; the 3 the mapping leaves out join
     assert any("on 4 training comments and 3 more" in m for m in messages), messages
@@ -253,7 +251,7 @@ def test_auxiliary_loss_trains_a_head_that_is_not_saved(tiny_dataset: Path, tmp_
     assert json.loads((output / "config.json").read_text())["num_labels"] == 7
     assert "also trained a second head" in (output / "README.md").read_text()  # the card says how it was trained
     with pytest.raises(EmotionBiLSTMError, match="GoEmotions"):
-        train(small_config(tiny_dataset, tmp_path / "m", goemotions_auxiliary_weight=0.5), show_progress=False)
+        train_tiny(tiny_dataset, tmp_path / "m", goemotions_auxiliary_weight=0.5)
 
 
 def test_joint_loss_ignores_rows_without_a_label_and_masks_rows_without_targets() -> None:

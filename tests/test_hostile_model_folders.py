@@ -160,6 +160,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("build", "needles"), [case[1:] for case in HOSTILE], ids=[case[0] for case in HOSTILE])
 def test_a_hostile_model_folder_is_one_line_naming_the_file(
     trained_model_dir: Path, tmp_path: Path, build: Callable[[Path, Path], None], needles: list[str]
@@ -248,6 +249,7 @@ def online_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "needle"),
     [
@@ -267,6 +269,7 @@ def test_a_path_is_never_taken_for_a_hub_id(model: str, needle: str) -> None:
     assert_one_line_error(result, model, needle)
 
 
+@pytest.mark.slow
 def test_an_existing_file_or_fifo_given_as_the_model_is_not_a_model_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a model")
     os.mkfifo(tmp_path / "pipe")
@@ -313,6 +316,7 @@ def test_push_uploads_only_the_allow_list_and_lists_pickles_as_left_out(littered
     assert "left out: notes.txt (not part of a model release)" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["metrics.json", "README.md", "reliability.png"])
 @pytest.mark.parametrize("where", ["outside", "inside"])
 def test_push_refuses_an_allow_listed_name_that_is_a_link(

@@ -120,6 +120,7 @@ def lay_out_like_huggingface_hub(cache: Path, repo_id: str, folder: Path, commit
     (repo / "refs" / "main").write_text(commit)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variable", ["HF_HUB_CACHE", "HF_HOME"])
 def test_from_pretrained_by_repo_id_through_the_hub_cache_offline(
     variable: str, trained_model_dir: Path, model: EmotionBiLSTM, tmp_path: Path

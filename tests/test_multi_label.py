@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import small_config, synthetic_examples, train_small_through_cli, write_semicolon_file
+from conftest import synthetic_examples, train_tiny, train_tiny_through_cli, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.calibration import scaled_thresholds
@@ -93,11 +93,13 @@ def comment_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def multi_model(comment_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 5-label multi-label model trained through the CLI; ids get their names from --labels."""
     output = tmp_path_factory.mktemp("multi") / "comments"
-    result = train_small_through_cli(comment_data, output, "--labels", ",".join(NAMES), "--epochs", "12")
+    labels = ("--labels", ",".join(NAMES))
+    result = train_tiny_through_cli(comment_data, output, *labels, epochs=12, batch_size=16, learning_rate=0.02)
     assert "5 labels (multi-label)" in result.stderr and "micro-F1" in result.stderr
     return output
 
 
+@pytest.mark.slow
 def test_multi_label_end_to_end(multi_model: Path, comment_data: Path, tmp_path: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -203,6 +205,7 @@ def test_multi_label_refuses_single_label_only_settings(comment_data: Path, tmp_
     assert not model_dir.exists()
 
 
+@pytest.mark.slow
 def test_go_emotions_hub_loader_on_a_local_parquet_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets
     from datasets import ClassLabel, Dataset, Features, Sequence, Value
@@ -235,12 +238,7 @@ def test_go_emotions_hub_loader_on_a_local_parquet_fixture(tmp_path: Path, monke
     assert splits["train"][0]["label"] == first["labels"] and splits["train"][0]["text"] == first["text"]
 
     summary_dir = tmp_path / "model"
-    from emotion_bilstm.training import train
-
-    summary = train(
-        small_config("google-research-datasets/go_emotions", summary_dir, epochs=1, dataset_config="simplified"),
-        show_progress=False,
-    )
+    summary = train_tiny("google-research-datasets/go_emotions", summary_dir, epochs=1, dataset_config="simplified")
     assert summary["labels"] == GO_EMOTIONS and summary["validation"]["multi_label"]
     assert summary["test"]["thresholds"] == summary["validation"]["thresholds"]  # test never tunes its own
     config = json.loads((summary_dir / "config.json").read_text())
@@ -282,6 +280,7 @@ def raw_copy(folder: Path):
     return model
 
 
+@pytest.mark.slow
 def test_training_calibrates_a_multi_label_model_and_no_label_moves(multi_model: Path, comment_data: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -299,6 +298,7 @@ def test_training_calibrates_a_multi_label_model_and_no_label_moves(multi_model:
     assert f"temperature of {figures['temperature']:.3f}" in card and "{{" not in card
 
 
+@pytest.mark.slow
 def test_multi_label_calibration_keeps_labels_and_restarts_from_raw_logits(multi_model: Path) -> None:
     from emotion_bilstm.calibration import calibrate
 
@@ -322,6 +322,7 @@ def test_multi_label_calibration_keeps_labels_and_restarts_from_raw_logits(multi
     assert labels_of(model, probe) == before_labels
 
 
+@pytest.mark.slow
 def test_cli_calibrate_a_multi_label_folder(multi_model: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from clitools import REPO, assert_one_line_error, cli_env, run_cli
-from conftest import synthetic_examples, write_semicolon_file
+from conftest import tiny_train_args, write_tiny_dataset
 
 from emotion_bilstm.atomic import check_model_output, clean_stale_temporaries, install_folder, output_path
 from emotion_bilstm.errors import OutputError
 
-TINY = ("--cpu", "--no-progress", "--epochs", "1", "--batch-size", "32", "--embedding-dim", "8", "--hidden-size", "8")
+TINY = tiny_train_args(epochs=1, embedding_dim=8, hidden_size=8)
 DEAD_PID = "4194303"  # above every Linux pid_max default: no process has it
 
 
@@ -52,11 +52,7 @@ def users_folder(path: Path) -> Path:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    write_semicolon_file(folder / "train.txt", synthetic_examples(120, seed=1))
-    write_semicolon_file(folder / "validation.txt", synthetic_examples(60, seed=2))
-    return folder
+    return write_tiny_dataset(tmp_path / "data")
 
 
 def train(data: Path, output: str, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -75,6 +71,7 @@ def test_train_refuses_a_folder_of_the_users_files(data: Path, tmp_path: Path) -
     assert snapshot(mine) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", [".", "..", "/"])
 def test_train_refuses_dot_dotdot_and_root(where: str, data: Path, tmp_path: Path) -> None:
     work = users_folder(tmp_path / "work" / "here")

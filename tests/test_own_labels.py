@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import small_config, synthetic_examples, train_small_through_cli, write_semicolon_file
+from conftest import synthetic_examples, train_tiny, train_tiny_through_cli, write_semicolon_file
 from typer.testing import CliRunner
 
 from emotion_bilstm.cli import app
@@ -60,7 +60,7 @@ def ticket_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ticket_model(ticket_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-label model trained through the CLI, as a user would."""
     output = tmp_path_factory.mktemp("ticket-model") / "tickets"
-    result = train_small_through_cli(ticket_data, output, "--epochs", "15", "--patience", "15")
+    result = train_tiny_through_cli(ticket_data, output, epochs=15, patience=15, batch_size=16, learning_rate=0.02)
     assert "3 labels: angry, happy, worried" in result.stderr
     return output
 
@@ -73,6 +73,7 @@ def one_error_line(result) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_three_labels_from_a_csv_drive_every_command(ticket_model: Path, ticket_data: Path, tmp_path: Path) -> None:
     from emotion_bilstm.model import EmotionBiLSTM
 
@@ -188,6 +189,7 @@ def test_a_new_label_on_one_row_only_is_refused_as_a_likely_typo(ticket_data: Pa
     assert "worired" in load_splits(data)["train"].features["label"].names
 
 
+@pytest.mark.slow
 def test_neutral_joins_the_six_as_id_6(tmp_path: Path) -> None:
     rows = synthetic_examples(120, seed=1) + [(f"the meeting is at {h} today", "neutral") for h in range(1, 21)]
     random.Random(0).shuffle(rows)
@@ -209,11 +211,10 @@ def test_neutral_joins_the_six_as_id_6(tmp_path: Path) -> None:
     assert set(splits["train"]["label"]) == {1, 3}
 
     from emotion_bilstm.model import EmotionBiLSTM
-    from emotion_bilstm.training import train
 
     write_semicolon_file(folder / "train.txt", rows)
     write_semicolon_file(folder / "validation.txt", rows[:40])
-    summary = train(small_config(folder, tmp_path / "m", epochs=1), show_progress=False)
+    summary = train_tiny(folder, tmp_path / "m", epochs=1)
     assert summary["labels"] == [*LABELS, "neutral"]
     model = EmotionBiLSTM.from_pretrained(tmp_path / "m")
     assert model.id2label[6] == "neutral" and model.config["num_labels"] == 7
@@ -248,6 +249,7 @@ def test_labels_that_disagree_with_the_weights_are_refused(
     assert "broken" in line and needle in line, line
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_labels_the_model_does_not_know(ticket_model: Path, tmp_path: Path) -> None:
     data = write_csv(tmp_path / "other.csv", [("i feel gloomy", "sadness"), ("so glad", "angry")])
     args = ["evaluate", "--model", str(ticket_model), "--data", str(data)]

@@ -87,6 +87,7 @@ from_alphabet = st.builds(lambda i: alphabet()[i % len(alphabet())], st.integers
 texts = st.lists(st.one_of(pieces, pieces, from_alphabet, characters), max_size=20).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(batch=st.lists(texts, min_size=1, max_size=6))
 def test_any_text_gets_the_rust_tokenizers_ids(batch: list[str]) -> None:
@@ -98,6 +99,7 @@ def test_any_text_gets_the_rust_tokenizers_ids(batch: list[str]) -> None:
     assert normalize_raw(raw) == [tokenizer.normalizer.normalize_str(text) for text in raw]
 
 
+@pytest.mark.shared_data
 def test_validation_and_its_perturbed_copy_get_the_same_ids() -> None:
     from emotion_bilstm.data.robustness import perturb_all
 

@@ -64,6 +64,7 @@ def shipped_model():
     return EmotionBiLSTM.from_pretrained(folder)
 
 
+@pytest.mark.shared_data
 def test_shipped_model_keeps_its_accuracy_on_raw_text(shipped_model) -> None:
     data = shared_data_or_skip()
     rows = [line.rsplit(";", 1) for line in (data / "validation.txt").read_text(encoding="utf-8").splitlines()]

@@ -103,6 +103,7 @@ def test_predict_json_keeps_the_text_as_it_is(trained_model_dir: Path) -> None:
     assert b"\x1b" not in result.stdout
 
 
+@pytest.mark.slow
 def test_classify_table_draws_markup_and_escape_sequences_as_text(trained_model_dir: Path) -> None:
     lines = [text.replace("\n", " ").replace("\r", " ") for text in HOSTILE]
     data = "\n".join(lines).encode("utf-8") + b"\n"
@@ -121,6 +122,7 @@ def test_explain_table_draws_escape_sequences_as_text(trained_model_dir: Path) -
     assert "\\x1b[2Jfurious\\x1b]2;pwned\\x07" in stdout and "[/red]" in stdout
 
 
+@pytest.mark.slow
 def test_a_label_name_with_an_escape_sequence_is_drawn_as_text(trained_model_dir: Path, tmp_path: Path) -> None:
     """config.json's id2label is the model author's text: shown escaped, or the model refused in one line."""
     config = json.loads((trained_model_dir / "config.json").read_text())
@@ -149,6 +151,7 @@ def test_an_error_line_shows_an_escape_sequence_in_a_path(trained_model_dir: Pat
 # ----- 2. edge texts get an answer ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_predict_edge_texts_table_and_json(trained_model_dir: Path) -> None:
     stdout, _ = assert_clean(run_cli("predict", *EDGE_TEXTS, "--model", str(trained_model_dir)))
     assert stdout.count(NO_WORDS) == 3
@@ -161,6 +164,7 @@ def test_predict_edge_texts_table_and_json(trained_model_dir: Path) -> None:
     assert all(row["label"] is None and row["score"] is None and row["reason"] == NO_WORDS for row in rows)
 
 
+@pytest.mark.slow
 def test_explain_edge_texts_table_and_json(trained_model_dir: Path) -> None:
     stdout, _ = assert_clean(run_cli("explain", *EDGE_TEXTS, "--model", str(trained_model_dir)))
     assert stdout.count(f"no label: {NO_WORDS}") == 3
@@ -171,6 +175,7 @@ def test_explain_edge_texts_table_and_json(trained_model_dir: Path) -> None:
     assert all(row["label"] is None and row["reason"] == NO_WORDS and row["top_words"] == [] for row in rows)
 
 
+@pytest.mark.slow
 def test_edge_texts_on_a_multi_label_model(trained_model_dir: Path, tmp_path: Path) -> None:
     """A multi-label model answers `labels: null` for these; the tables show `-` and the reason."""
     model = str(model_copy(trained_model_dir, tmp_path, multi=True))
@@ -289,6 +294,7 @@ def test_valid_quotes_still_read(tmp_path: Path, content: str, texts: list[str])
     assert load_file(path)["text"] == texts
 
 
+@pytest.mark.slow
 def test_unterminated_quote_through_the_cli(trained_model_dir: Path, tmp_path: Path) -> None:
     data = tmp_path / "bad.csv"
     data.write_text(SWALLOWING)

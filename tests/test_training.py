@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_data_or_skip, small_config
+from conftest import shared_data_or_skip, train_tiny
 
 from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.training import TrainConfig, train
@@ -22,10 +22,11 @@ def test_short_run_learns_the_fixture(trained_model_dir: Path) -> None:
     assert best["epoch"] == metrics["best_epoch"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_test_split_is_measured(tiny_dataset: Path, tmp_path: Path) -> None:
     (tiny_dataset / "test.txt").write_text((tiny_dataset / "validation.txt").read_text())
-    first = train(small_config(tiny_dataset, tmp_path / "a", seed=3), show_progress=False)
-    second = train(small_config(tiny_dataset, tmp_path / "b", seed=3), show_progress=False)
+    first = train_tiny(tiny_dataset, tmp_path / "a", seed=3)
+    second = train_tiny(tiny_dataset, tmp_path / "b", seed=3)
     assert first["validation"] == second["validation"]
     assert first["test"] is not None and first["test"]["n"] == 120
     assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
@@ -33,11 +34,10 @@ def test_same_seed_same_result_and_test_split_is_measured(tiny_dataset: Path, tm
     assert saved["train_config"]["seed"] == 3 and saved["validation"]["accuracy"] == first["validation"]["accuracy"]
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_after_patience(tiny_dataset: Path, tmp_path: Path) -> None:
     # a learning rate of zero never improves after the first epoch
-    summary = train(
-        small_config(tiny_dataset, tmp_path / "m", epochs=10, patience=2, learning_rate=0.0), show_progress=False
-    )
+    summary = train_tiny(tiny_dataset, tmp_path / "m", epochs=10, patience=2, learning_rate=0.0)
     assert summary["best_epoch"] == 1 and summary["epochs_run"] == 3
 
 

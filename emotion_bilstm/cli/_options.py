@@ -122,7 +122,7 @@ def label_list(text: str | None) -> list[str] | None:
 
 
 def train_config(options: dict[str, Any]) -> TrainConfig:
-    """The TrainConfig of `train`'s options: the two whose command-line form is not the field's own, converted."""
-    return TrainConfig(
-        **{**options, "labels": label_list(options["labels"]), "add_data": list(options["add_data"] or [])}
-    )
+    """The TrainConfig of `train`'s options, those whose command-line form is not the field's own converted:
+    `--labels a,b` to a list, and a repeatable option not given (None) to its empty list."""
+    repeated = {name: list(options[name] or []) for name in ("add_data", "transfer")}
+    return TrainConfig(**{**options, "labels": label_list(options["labels"]), **repeated})

@@ -10,6 +10,11 @@ The modules, each named by its job:
     ema             --ema-decay's average of the weights
     goemotions_head --goemotions-auxiliary-weight's second, training-only objective
     vectors         --pretrained-vectors (GloVe) for the embedding
+    distill         --teacher: the set-up of distillation and its loss
+    teacher         the teacher itself: found (folder or Hub id), fingerprinted, run (needs transformers)
+    teacher_labels  the teacher's labels folded onto the student's (by name, GoEmotions, --teacher-label-map)
+    teacher_cache   the teacher's outputs, computed once and cached in the checkpoint folder
+    transfer        --transfer's unlabelled texts, read and deduplicated
 
 Names are imported lazily: `TrainConfig` must not pull in torch (`emo-cli --help`), and model.py
 imports it while this package's loop imports model.py, so an eager import here would be a cycle.

@@ -1,7 +1,8 @@
 """Checkpoints: the state saved after every epoch, so that --resume continues a killed run exactly.
 
 A checkpoint folder holds accelerate's `state/` (model, optimizer, scheduler, RNGs, weight average)
-and `train_state.json` (epochs, early stopping, history, and the settings it was trained with).
+and `train_state.json` (epochs, early stopping, history, and the settings it was trained with); with
+--teacher also `teacher/`, the teacher's cached outputs (teacher_cache.py).
 Resuming refuses other settings, and a folder holding anything training did not write.
 """
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 
 STATE_NAME = "train_state.json"  # in the checkpoint folder, beside accelerate's `state/`
+TEACHER_FOLDER = "teacher"  # --teacher's cached outputs (teacher_cache.py), beside them
 
 
 @dataclass
@@ -107,15 +109,15 @@ def save_checkpoint(accelerator: Any, checkpoint_dir: Path, state: TrainState) -
 
 
 def check_checkpoint_dir(checkpoint_dir: Path) -> None:
-    """The checkpoint folder holds only what training writes there (accelerate's `state/` and
-    STATE_NAME): refuse one that holds anything else, which a checkpoint would replace."""
+    """The checkpoint folder holds only what training writes there (accelerate's `state/`, STATE_NAME
+    and TEACHER_FOLDER): refuse one that holds anything else, which a checkpoint would replace."""
     refuse_special_folder(checkpoint_dir)
     if checkpoint_dir.is_symlink() or (checkpoint_dir.exists() and not checkpoint_dir.is_dir()):
         raise OutputError(f"{checkpoint_dir}: is a link or not a folder; give --checkpoint-dir a new folder")
     if not checkpoint_dir.is_dir():
         return
     clean_stale_temporaries(checkpoint_dir)
-    own = {"state", STATE_NAME, temporary_name(checkpoint_dir / "state", shared=True).name}
+    own = {"state", STATE_NAME, TEACHER_FOLDER, temporary_name(checkpoint_dir / "state", shared=True).name}
     foreign = sorted(entry.name for entry in checkpoint_dir.iterdir() if entry.name not in own)
     if foreign:
         raise OutputError(

@@ -73,8 +73,10 @@ def run_summary(
     test_metrics: dict[str, Any] | None,
     tokenizer: Any,
     started: float,
+    distillation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What metrics.json and the model card record of a run: its figures, history, settings and versions."""
+    """What metrics.json and the model card record of a run: its figures, history, settings and versions
+    (and with --teacher, the teacher, its label fold, the transfer set and the loss: distill.py)."""
     return {
         "validation": val_metrics,
         "test": test_metrics,
@@ -87,6 +89,7 @@ def run_summary(
         "torch_version": torch.__version__,
         "num_processes": int(os.environ.get("WORLD_SIZE", "1")),
         "labels": list(val_metrics["labels"]),  # the label set, in id order
+        **({"distillation": distillation} if distillation is not None else {}),
     }
 
 

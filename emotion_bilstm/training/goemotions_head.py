@@ -80,15 +80,22 @@ def joint_loss(
     batch: dict[str, torch.Tensor],
     weight: float,
 ) -> torch.Tensor:
-    """The main loss over the rows that have a main label, plus `weight` times the mean 28-label loss.
+    """The main loss over the rows that have a main label, plus `weight` times the mean 28-label loss."""
+    return labelled_mean(main_loss, logits, labels) + weight * auxiliary_loss(auxiliary_logits, batch)
+
+
+def labelled_mean(main_loss: torch.nn.Module, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The main loss's mean over the rows that have a main label.
 
     `main_loss` sums (reduction "sum"): a mean over a batch whose rows have no main label would be 0/0.
     """
-    has_label = labels != NO_LABEL
-    main = main_loss(logits, labels) / has_label.sum().clamp(min=1)
+    return main_loss(logits, labels) / (labels != NO_LABEL).sum().clamp(min=1)
+
+
+def auxiliary_loss(auxiliary_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The mean 28-label binary cross-entropy over the rows that have GoEmotions targets."""
     mask = batch["auxiliary_mask"].to(auxiliary_logits.dtype)[:, None]
     per_label = torch.nn.functional.binary_cross_entropy_with_logits(
         auxiliary_logits, batch["auxiliary_labels"].to(auxiliary_logits.dtype), reduction="none"
     )
-    auxiliary = (per_label * mask).sum() / (mask.sum() * NUM_LABELS).clamp(min=1)
-    return main + weight * auxiliary
+    return (per_label * mask).sum() / (mask.sum() * NUM_LABELS).clamp(min=1)

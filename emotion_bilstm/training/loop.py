@@ -23,7 +23,7 @@ import torch
 from ..atomic import check_model_output
 from ..errors import EmotionBiLSTMError
 from ..tokenizer import PAD_ID, UNK_ID
-from . import goemotions_head
+from . import distill, goemotions_head
 from .checkpoint import check_checkpoint_dir, save_checkpoint, start_or_resume, state_to_resume
 from .evaluation import bar_status, epoch_line, evaluate_loader, run_summary, test_split_metrics
 from .settings import TrainConfig
@@ -58,6 +58,7 @@ def train(
         raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
     if config.goemotions_auxiliary_weight:
         goemotions_head.goemotions_source(config.add_data)  # refuses before any data is read
+    teacher_folder = distill.check_settings(config)  # refuses before any data is read
     check_model_output(Path(config.output_dir), overwrite=config.overwrite, resume=config.resume)
     check_checkpoint_dir(config.checkpoint_path())
     resumed = state_to_resume(config)
@@ -66,7 +67,9 @@ def train(
     say(f"training on {accelerator.num_processes} process(es), device {accelerator.device}")
     set_seed(config.seed)
     data = load_training_data(config, accelerator, say)
-    tokenizer, glove = build_tokenizer(config, data.splits["train"], say)
+    if teacher_folder is not None:
+        data.distillation = distill.prepare(config, data, teacher_folder, accelerator, say, show_progress)
+    tokenizer, glove = build_tokenizer(config, [*data.splits["train"]["text"], *data.transfer_texts()], say)
     train_loader, val_loader = get_dataloaders(config, data, tokenizer)
     model = build_model(config, data, tokenizer, glove, say)
     head = goemotions_head.build_head(config.hidden_size) if data.auxiliary is not None else None
@@ -101,18 +104,10 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
     total_loss, batches = 0.0, 0
     for step, batch in enumerate(run.train_loader, start=1):
         input_ids = _word_dropout(batch["input_ids"], config.word_dropout)
-        if run.auxiliary_head is None:
+        if run.auxiliary_head is None and run.data.distillation is None:
             loss = run.loss_fn(model(input_ids, batch["lengths"]).float(), batch["labels"])
         else:
-            logits, features = model(input_ids, batch["lengths"], with_features=True)
-            loss = goemotions_head.joint_loss(
-                run.loss_fn,
-                logits.float(),
-                batch["labels"],
-                run.auxiliary_head(features).float(),
-                batch,
-                config.goemotions_auxiliary_weight,
-            )
+            loss = _loss_with_extra_terms(run, input_ids, batch)
         accelerator.backward(loss)
         if config.max_grad_norm:
             accelerator.clip_grad_norm_(trained_parameters(model, run.auxiliary_head), config.max_grad_norm)
@@ -131,6 +126,24 @@ def run_epoch(run: Run, epoch: int, step_done: Callable[[str], None]) -> float:
     _stop_unless_finite(run, "the weights", float(largest), epoch, batches)  # NaN if any is NaN
     mean_loss = torch.tensor(total_loss / max(batches, 1), device=accelerator.device)
     return accelerator.reduce(mean_loss, "mean").item()
+
+
+def _loss_with_extra_terms(run: Run, input_ids: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The batch's loss with the training-only terms asked for: the teacher's (distill.py) in place of the
+    plain main loss, and the 28-label head's (goemotions_head.py) added."""
+    config, head = run.config, run.auxiliary_head
+    if head is None:
+        logits, features = run.model(input_ids, batch["lengths"]), None
+    else:
+        logits, features = run.model(input_ids, batch["lengths"], with_features=True)
+    logits, labels = logits.float(), batch["labels"]
+    if "teacher_log_probs" in batch:
+        loss = distill.distillation_loss(run.loss_fn, logits, labels, batch["teacher_log_probs"], config)
+    else:
+        loss = goemotions_head.labelled_mean(run.loss_fn, logits, labels)
+    if head is not None:
+        loss = loss + config.goemotions_auxiliary_weight * goemotions_head.auxiliary_loss(head(features).float(), batch)
+    return loss
 
 
 def _stop_unless_finite(run: Run, what: str, value: float, epoch: int, step: int) -> None:
@@ -192,7 +205,9 @@ def keep_best(run: Run, epoch: int, metrics: dict[str, Any]) -> None:
         unwrapped.thresholds = metrics["thresholds"]
     run.best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
     if run.accelerator.is_main_process:
-        unwrapped.training_summary = run_summary(run.config, state, metrics, None, run.tokenizer, run.started)
+        unwrapped.training_summary = run_summary(
+            run.config, state, metrics, None, run.tokenizer, run.started, _distillation_summary(run)
+        )
         unwrapped.save_pretrained(run.config.output_dir)
 
 
@@ -217,7 +232,13 @@ def finish(run: Run) -> dict[str, Any]:
     if run.data.multi:
         unwrapped.thresholds = val_metrics["thresholds"]
     summary = run_summary(
-        config, run.state, val_metrics, test_split_metrics(run, val_metrics), run.tokenizer, run.started
+        config,
+        run.state,
+        val_metrics,
+        test_split_metrics(run, val_metrics),
+        run.tokenizer,
+        run.started,
+        _distillation_summary(run),
     )
     if label_recall is not None:
         summary["label_recall"] = label_recall
@@ -232,6 +253,10 @@ def finish(run: Run) -> dict[str, Any]:
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary
+
+
+def _distillation_summary(run: Run) -> dict[str, Any] | None:
+    return run.data.distillation.summary if run.data.distillation is not None else None
 
 
 def _word_dropout(input_ids: torch.Tensor, rate: float) -> torch.Tensor:

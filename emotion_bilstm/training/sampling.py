@@ -31,7 +31,9 @@ def pad_batch(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 class EncodedTexts(Dataset):
     """Token ids with their targets: a class id, or (multi-label) a 0/1 float per label.
 
-    With `auxiliary` (--goemotions-auxiliary-weight) each row also carries its 28 GoEmotions targets, or None.
+    With `auxiliary` (--goemotions-auxiliary-weight) each row also carries its 28 GoEmotions targets, or
+    None; with `teacher` (--teacher) its teacher's log-probabilities, a row of a (rows, labels) tensor.
+    Such rows are (ids, label, extras), extras a dict holding what the row carries.
     """
 
     def __init__(
@@ -39,25 +41,34 @@ class EncodedTexts(Dataset):
         ids: list[list[int]],
         labels: list[int] | list[list[float]],
         auxiliary: list[list[float] | None] | None = None,
+        teacher: torch.Tensor | None = None,
     ) -> None:
-        self.ids, self.labels, self.auxiliary = ids, labels, auxiliary
+        self.ids, self.labels, self.auxiliary, self.teacher = ids, labels, auxiliary, teacher
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, index: int) -> tuple:
-        if self.auxiliary is None:
+        if self.auxiliary is None and self.teacher is None:
             return self.ids[index], self.labels[index]
-        return self.ids[index], self.labels[index], self.auxiliary[index]
+        extras: dict[str, object] = {}
+        if self.auxiliary is not None:
+            extras["auxiliary"] = self.auxiliary[index]
+        if self.teacher is not None:
+            extras["teacher"] = self.teacher[index]
+        return self.ids[index], self.labels[index], extras
 
 
 def collate(batch: list[tuple]) -> dict[str, torch.Tensor]:
     input_ids, lengths = pad_batch([row[0] for row in batch])
     tensors = {"input_ids": input_ids, "lengths": lengths, "labels": torch.tensor([row[1] for row in batch])}
-    if len(batch[0]) == 3:  # rows off GoEmotions have no 28-label targets: zeros, masked out of the loss
-        targets = [row[2] for row in batch]
+    extras = [row[2] for row in batch] if len(batch[0]) == 3 else []
+    if extras and "auxiliary" in extras[0]:  # rows off GoEmotions have no 28-label targets: zeros, masked out
+        targets = [extra["auxiliary"] for extra in extras]
         tensors["auxiliary_labels"] = torch.tensor([t or [0.0] * goemotions_head.NUM_LABELS for t in targets])
         tensors["auxiliary_mask"] = torch.tensor([t is not None for t in targets])
+    if extras and "teacher" in extras[0]:
+        tensors["teacher_log_probs"] = torch.stack([extra["teacher"] for extra in extras])
     return tensors
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..data.goemotions import HUB_ID as GOEMOTIONS_HUB_ID
-from ..enums import MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
+from ..enums import DistillLoss, MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
 from ..errors import EmotionBiLSTMError
 
 # The panels of `emo-cli train --help`, in the order shown.
-DATA, MODEL, OPTIMISATION, RUN = "Data", "Model", "Optimisation", "Run"
-PANELS = (DATA, MODEL, OPTIMISATION, RUN)
+DATA, MODEL, OPTIMISATION, DISTILLATION, RUN = "Data", "Model", "Optimisation", "Distillation", "Run"
+PANELS = (DATA, MODEL, OPTIMISATION, DISTILLATION, RUN)
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,54 @@ class TrainConfig:
         panel=RUN,
         help="Replace the model already in --output-dir. Without it a model folder is never replaced; "
         "a folder of other files, a file, '.', '..' and '/' never are.",
+    )
+    # Distillation (docs/distillation.md): the fields below are refused without --teacher.
+    teacher: str | None = setting(
+        None,
+        metavar="PATH_OR_HUB_ID",
+        panel=DISTILLATION,
+        help="Distil a fine-tuned transformers sequence classifier (a folder or a Hub id) into the BiLSTM: "
+        "its probabilities, mapped onto the student's labels, become soft targets. Single-label students "
+        'only. Needs pip install "emotion-bilstm[teacher]" (training only; the saved model does not).',
+    )
+    teacher_label_map: str | None = setting(
+        None,
+        path=True,
+        metavar="FILE",
+        panel=DISTILLATION,
+        help='JSON {"teacher label": "student label" or null (dropped)} for teacher labels whose names are '
+        "not the student's (the rest map by name; a 28-label GoEmotions teacher is folded by its mapping).",
+    )
+    transfer: list[str] = setting(
+        factory=list,
+        metavar="FILE_OR_FOLDER",
+        panel=DISTILLATION,
+        help="Unlabelled texts only the teacher labels (repeatable): a text file (one per line), a CSV/TSV/"
+        "JSON lines file with a text column, or a GoEmotions folder (its train comments not trained on). "
+        "Texts also in the data or data/everyday are dropped.",
+    )
+    distill_alpha: float = setting(
+        0.5,
+        low=0.0,
+        high=1.0,
+        panel=DISTILLATION,
+        help="Weight of the teacher's term on labelled rows (the label's cross-entropy gets 1 - alpha); "
+        "transfer rows have the teacher's term alone.",
+    )
+    distill_temperature: float = setting(
+        2.0,
+        low=0.05,
+        high=100.0,
+        metavar="T",
+        panel=DISTILLATION,
+        help="Softmax temperature of teacher and student in the KL term (scaled by T squared).",
+    )
+    distill_loss: str = setting(
+        DistillLoss.KL.value,
+        choice=DistillLoss,
+        panel=DISTILLATION,
+        help="kl: T^2 KL(teacher || student) at the temperature; mse: squared error between the student's "
+        "logits and the teacher's log-probabilities (Tang et al. 2019), both centred per text.",
     )
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader
@@ -28,6 +28,9 @@ from .ema import WeightAverage
 from .sampling import EncodedTexts, LengthBucketSampler, collate
 from .settings import TrainConfig
 
+if TYPE_CHECKING:
+    from .distill import Distillation
+
 
 @dataclass
 class TrainingData:
@@ -37,6 +40,7 @@ class TrainingData:
     names: list[str]
     multi: bool
     auxiliary: goemotions_head.AuxiliaryRows | None = None  # with --goemotions-auxiliary-weight
+    distillation: Distillation | None = None  # with --teacher: transfer texts, the teacher's outputs
 
     def encoded(self, tokenizer: Any, split: Any) -> EncodedTexts:
         """`split`'s token ids with its targets: a class id, or (multi-label) a 0/1 float per label."""
@@ -44,16 +48,32 @@ class TrainingData:
         targets = [_multi_hot(ids, len(self.names)) for ids in labels] if self.multi else labels
         return EncodedTexts(encode_batch(tokenizer, split["text"]), targets)
 
+    def train_texts(self) -> list[str]:
+        """The texts of the labelled training rows, then of the rows only the auxiliary head reads."""
+        extra = self.auxiliary.extra_texts if self.auxiliary is not None else []
+        return [*self.splits["train"]["text"], *extra]
+
+    def transfer_texts(self) -> list[str]:
+        return self.distillation.transfer.texts if self.distillation is not None else []
+
     def encoded_train(self, tokenizer: Any) -> EncodedTexts:
-        """The train split encoded; with auxiliary rows, each row's 28 targets and then the comments only they read."""
+        """The training rows encoded: the train split, the comments only the auxiliary head reads (with
+        each row's 28 targets), then the transfer texts only the teacher labels (with each row's teacher
+        log-probabilities). Rows without a main label have NO_LABEL."""
         train_set = self.encoded(tokenizer, self.splits["train"])
-        if self.auxiliary is None:
+        if self.auxiliary is None and self.distillation is None:
             return train_set
-        extra = self.auxiliary
+        extra = self.auxiliary.extra_texts if self.auxiliary is not None else []
+        transfer = self.transfer_texts()
+        unlabelled = [*extra, *transfer]
+        auxiliary = None
+        if self.auxiliary is not None:
+            auxiliary = self.auxiliary.per_row + self.auxiliary.extra_targets + [None] * len(transfer)
         return EncodedTexts(
-            train_set.ids + encode_batch(tokenizer, extra.extra_texts),
-            list(train_set.labels) + [goemotions_head.NO_LABEL] * len(extra.extra_texts),
-            extra.per_row + extra.extra_targets,
+            train_set.ids + encode_batch(tokenizer, unlabelled),
+            list(train_set.labels) + [goemotions_head.NO_LABEL] * len(unlabelled),
+            auxiliary,
+            self.distillation.targets if self.distillation is not None else None,
         )
 
 
@@ -145,11 +165,10 @@ def _cleaned_train_split(config: TrainConfig, splits: dict[str, Any], say: Calla
     return train_split
 
 
-def build_tokenizer(config: TrainConfig, train_split: Any, say: Callable[[str], None]) -> tuple[Any, Glove | None]:
-    """The vocabulary learnt from the training split, extended by --extra-vocab GloVe words when asked."""
-    tokenizer = train_tokenizer(
-        train_split["text"], config.tokenizer, config.vocab_size, config.min_frequency, config.max_length
-    )
+def build_tokenizer(config: TrainConfig, texts: list[str], say: Callable[[str], None]) -> tuple[Any, Glove | None]:
+    """The vocabulary learnt from `texts` (the training split's, and any transfer texts), extended by
+    --extra-vocab GloVe words when asked."""
+    tokenizer = train_tokenizer(texts, config.tokenizer, config.vocab_size, config.min_frequency, config.max_length)
     if not config.pretrained_vectors:
         return tokenizer, None
     from .vectors import extend_vocabulary, load_glove
@@ -170,6 +189,8 @@ def get_dataloaders(config: TrainConfig, data: TrainingData, tokenizer: Any) -> 
     weights = _source_weights(config, data)
     if weights is not None and data.auxiliary is not None:  # the comments only the auxiliary head reads are added data
         weights += [config.added_data_weight] * len(data.auxiliary.extra_texts)
+    if weights is not None:  # transfer texts: once an epoch
+        weights += [1.0] * len(data.transfer_texts())
     sampler = LengthBucketSampler([len(ids) for ids in train_set.ids], config.batch_size, config.seed, weights=weights)
     train_loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate)
     val_loader = DataLoader(data.encoded(tokenizer, val_split), batch_size=256, shuffle=False, collate_fn=collate)
@@ -225,8 +246,8 @@ def build_loss(config: TrainConfig, data: TrainingData, train_labels: list) -> t
         return torch.nn.BCEWithLogitsLoss()
     labelled = [label for label in train_labels if label != goemotions_head.NO_LABEL]
     weights = _class_weights(labelled, len(data.names)) if config.class_weights else None
-    # with auxiliary rows some rows have no main label: summed, then divided by the rows that have one
-    reduction = "sum" if data.auxiliary is not None else "mean"
+    # with auxiliary or transfer rows some rows have no main label: summed, then divided (goemotions_head, distill)
+    reduction = "sum" if data.auxiliary is not None or data.distillation is not None else "mean"
     return torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing, reduction=reduction)
 
 

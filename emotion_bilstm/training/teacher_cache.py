@@ -1,0 +1,120 @@
+"""The teacher's outputs, computed once and kept beside the run: CHECKPOINTS/teacher/outputs.safetensors.
+
+Running a transformer over every training, validation and transfer text is the slow part of
+distillation (minutes to an hour on a CPU), so its outputs are cached in the checkpoint folder:
+`log_probs` (texts x student labels, float32: the teacher's log-probabilities folded onto the
+student's labels, before any neutral shift, at temperature 1) and `text_sha256` (texts x 32 bytes:
+the sha256 of each text as the teacher read it). The file's metadata holds a key: a hash of the
+teacher's fingerprint, the label fold and the format, so `--resume` and a re-run with the same teacher
+reuse every row, new texts (other data, more transfer text) are computed alone, and another teacher
+or label map recomputes everything. The file is rewritten (atomically) only when a row was computed.
+
+Under `accelerate launch` the main process computes and writes first; the others then read the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..atomic import replacing
+from ..errors import EmotionBiLSTMError, first_line, writing
+from .checkpoint import TEACHER_FOLDER
+from .teacher_labels import LabelFold
+
+CACHE_NAME = "outputs.safetensors"
+FORMAT = 1  # bumped when what a row means changes: old caches are then recomputed
+
+
+def cache_path(checkpoint_dir: Path) -> Path:
+    return checkpoint_dir / TEACHER_FOLDER / CACHE_NAME
+
+
+def cache_key(fingerprint: str, fold: LabelFold) -> str:
+    """What a cached row depends on besides its text: the teacher's files, the fold and the format."""
+    described = {
+        "format": FORMAT,
+        "fingerprint": fingerprint,
+        "teacher_labels": fold.teacher_labels,
+        "student_labels": fold.student_labels,
+        "targets": fold.targets,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def read_cache(path: Path, key: str, say: Callable[[str], None]) -> dict[bytes, torch.Tensor]:
+    """The cached rows by text hash, or none when the file is missing, another teacher's, or unreadable."""
+    if not path.is_file():
+        return {}
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            if (handle.metadata() or {}).get("key") != key:
+                say(f"teacher: {path} holds another teacher's (or label map's) outputs: computing them anew")
+                return {}
+            log_probs, hashes = handle.get_tensor("log_probs"), handle.get_tensor("text_sha256")
+    except Exception as exc:  # a cut-off or foreign file is recomputed, never trusted
+        say(f"teacher: {path} cannot be read ({first_line(exc)}): computing the outputs anew")
+        return {}
+    return {bytes(h.tolist()): row for h, row in zip(hashes, log_probs, strict=True)}
+
+
+def write_cache(path: Path, rows: dict[bytes, torch.Tensor], key: str, about: dict[str, str]) -> None:
+    """The rows (hash -> log-probabilities) as one safetensors file, replaced atomically."""
+    from safetensors.torch import save_file
+
+    hashes = list(rows)
+    tensors = {
+        "log_probs": torch.stack([rows[h] for h in hashes]).contiguous(),
+        "text_sha256": torch.tensor([list(h) for h in hashes], dtype=torch.uint8),
+    }
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as temporary:
+            save_file(tensors, str(temporary), metadata={"key": key, **about})
+
+
+def cached_outputs(
+    texts: list[str],
+    path: Path,
+    key: str,
+    compute: Callable[[list[str]], torch.Tensor],
+    accelerator: Any,
+    say: Callable[[str], None],
+    about: dict[str, str],
+) -> tuple[torch.Tensor, int]:
+    """Each text's cached row (texts x labels), `compute` run by the main process on the texts not cached.
+
+    Returns the rows and how many texts were computed (0: all reused). Only the main process computes
+    and writes; the others read the file once it is written.
+    """
+    hashes = [text_hash(text) for text in texts]
+    with accelerator.main_process_first():
+        rows = read_cache(path, key, say)
+        wanted = dict(zip(hashes, texts, strict=True))  # one row per distinct text
+        missing = [h for h in wanted if h not in rows]
+        if missing and not accelerator.is_main_process:
+            raise EmotionBiLSTMError(f"teacher: {path} lacks outputs the main process should have written")
+        if missing:
+            computed = compute([wanted[h] for h in missing])
+            rows = {h: rows[h] for h in wanted if h in rows} | dict(zip(missing, computed, strict=True))
+            write_cache(path, rows, key, about)
+            say(f"teacher: computed {len(missing)} output(s), reused {len(wanted) - len(missing)}; cached in {path}")
+        else:
+            say(f"teacher: reused all {len(wanted)} cached output(s) from {path}")
+    return torch.stack([rows[h] for h in hashes]), len(missing)
+
+
+def cache_about(teacher: str, fingerprint: str) -> dict[str, str]:
+    """Plain metadata for someone reading the file: which teacher, by which fingerprint."""
+    return {"teacher": teacher, "fingerprint": fingerprint, "format": str(FORMAT)}
