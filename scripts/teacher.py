@@ -314,6 +314,7 @@ def main() -> None:
         say(f"checkpoint at step {step}/{total} ({why}): {checkpoint_path}")
 
     last_checkpoint, running_loss, counted = time.perf_counter(), 0.0, 0
+    last_report = time.perf_counter()
     model.train()
     while step < total:
         epoch, position = divmod(step, batches_per_epoch)
@@ -328,13 +329,13 @@ def main() -> None:
         step += 1
         running_loss, counted = running_loss + loss.item(), counted + 1
         if step % 50 == 0 or step == total:
-            elapsed = time.perf_counter() - train_started
+            since = time.perf_counter() - last_report
             history.append({"step": step, "loss": round(running_loss / counted, 4)})
             say(
                 f"step {step}/{total} epoch {epoch + 1} loss {running_loss / counted:.4f} "
-                f"lr {scheduler.get_last_lr()[0]:.2e} ({elapsed / max(1, counted):.2f}s/step this session)"
+                f"lr {scheduler.get_last_lr()[0]:.2e} ({since / max(1, counted):.2f}s/step)"
             )
-            running_loss, counted = 0.0, 0
+            running_loss, counted, last_report = 0.0, 0, time.perf_counter()
         if stop["signal"] is not None:
             checkpoint(f"signal {stop['signal']}")
             sys.exit(128 + stop["signal"])
