@@ -317,3 +317,11 @@ def fetched(model_id: str, fetch: Callable[[str], str], name: str) -> Path:
 def default_model_dir() -> Path:
     """The folder of the model that ships inside the package."""
     return Path(__file__).parent / "pretrained"
+
+
+def shipped_model_folder() -> Path:
+    """`default_model_dir()`, refused in one line where this installation lacks the model (both loaders use it)."""
+    folder = default_model_dir()
+    if not (folder / WEIGHTS_NAME).exists():
+        raise ModelLoadError(f"{folder}: the default model is not in this installation; pass --model")
+    return folder

@@ -27,7 +27,6 @@ from .folder_reads import (
     WEIGHTS_NAME,
     check_source,
     check_weights,
-    default_model_dir,
     expected_shapes,
     fetched,
     fetcher,
@@ -35,6 +34,7 @@ from .folder_reads import (
     read_config,
     read_header,
     read_tokenizer,
+    shipped_model_folder,
 )
 from .numpy_engine import NumpyBiLSTM, probabilities
 from .predictions import check_inference_arguments, format_results
@@ -180,8 +180,5 @@ def pipeline(model: str | os.PathLike | None = None, **download: Any) -> Pipelin
 
     `download`: `revision`, `cache_dir`, `force_download`, `local_files_only`, `token` for a Hub repo."""
     if model is None:
-        folder = default_model_dir()
-        if not (folder / WEIGHTS_NAME).exists():
-            raise ModelLoadError(f"{folder}: the default model is not in this installation; pass --model")
-        model = folder
+        model = shipped_model_folder()
     return Pipeline.from_pretrained(model, **download)

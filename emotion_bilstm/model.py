@@ -25,13 +25,12 @@ from .errors import ModelLoadError, writing
 from .explain import explain as explain_texts
 from .fast_tokenize import word_lookup_for
 from .folder_reads import (
-    WEIGHTS_NAME,
     check_source,
-    default_model_dir,
     fetcher,
     loading,
     read_tokenizer,
     read_training_summary,
+    shipped_model_folder,
 )
 from .model_folder import SAVE_DTYPES, load_weights, read_weights, write_files
 from .predictions import check_inference_arguments, format_results
@@ -340,7 +339,4 @@ class EmotionBiLSTM(
 
 def load_default(**kwargs: Any) -> EmotionBiLSTM:
     """The default model shipped in the package (no network needed)."""
-    folder = default_model_dir()
-    if not (folder / WEIGHTS_NAME).exists():
-        raise ModelLoadError(f"{folder}: the default model is not in this installation; pass --model")
-    return EmotionBiLSTM.from_pretrained(folder, **kwargs)
+    return EmotionBiLSTM.from_pretrained(shipped_model_folder(), **kwargs)

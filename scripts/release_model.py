@@ -39,8 +39,8 @@ from emotion_bilstm.data.robustness import (
     read_handwritten,
     real_text_figures,
 )
-from emotion_bilstm.folder_reads import read_training_summary
-from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
+from emotion_bilstm.folder_reads import default_model_dir, read_training_summary
+from emotion_bilstm.model import EmotionBiLSTM
 from emotion_bilstm.operating_point import shift_label_logit
 from emotion_bilstm.reliability_diagram import DIAGRAM_NAME
 from emotion_bilstm.training import TrainConfig, train

@@ -78,7 +78,8 @@ def test_removing_top_words_hurts_more_than_random_words_on_fixture_data(model) 
 def test_removing_top_words_hurts_more_than_random_words_on_validation() -> None:
     data = shared_data_or_skip()
     from emotion_bilstm.explain import deletion_check
-    from emotion_bilstm.model import default_model_dir, load_default
+    from emotion_bilstm.folder_reads import default_model_dir
+    from emotion_bilstm.model import load_default
 
     if not (default_model_dir() / "model.safetensors").exists():
         pytest.skip(f"no default model at {default_model_dir()} (made by `make release-model`)")

@@ -23,7 +23,7 @@ from emotion_bilstm.fast_tokenize import (
     raw_tables,
     word_lookup_for,
 )
-from emotion_bilstm.model import default_model_dir
+from emotion_bilstm.folder_reads import default_model_dir
 from emotion_bilstm.tokenizer import EMOJI_MODIFIER_CHARS, EMOJI_WORDS, encode_batch
 
 # The contexts each rule depends on: a word's edges, mentions and entities (\w), URLs (\S), "&" alone,

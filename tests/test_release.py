@@ -11,8 +11,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from emotion_bilstm import EmotionBiLSTM, load_default
-from emotion_bilstm import model as model_module
+from emotion_bilstm import EmotionBiLSTM, folder_reads, load_default
 from emotion_bilstm.cli import app
 from emotion_bilstm.errors import ModelLoadError
 from emotion_bilstm.labels import LABELS
@@ -34,7 +33,7 @@ def release_script():
 
 
 def shipped_model_or_skip() -> Path:
-    folder = model_module.default_model_dir()
+    folder = folder_reads.default_model_dir()
     if not (folder / "model.safetensors").exists():
         pytest.skip(f"{folder} holds no model yet: `make release-model` puts the default model there")
     return folder
@@ -46,7 +45,7 @@ def shipped_model_or_skip() -> Path:
 def test_cli_commands_use_the_default_model_without_model_flag(
     trained_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model_module, "default_model_dir", lambda: trained_model_dir)
+    monkeypatch.setattr(folder_reads, "default_model_dir", lambda: trained_model_dir)
     expected = EmotionBiLSTM.from_pretrained(trained_model_dir).predict(TEXTS[:3])
     texts_file = tmp_path / "texts.txt"
     texts_file.write_text("\n".join(TEXTS[:3]) + "\n")
@@ -69,7 +68,7 @@ def test_cli_commands_use_the_default_model_without_model_flag(
 
 
 def test_missing_default_model_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_module, "default_model_dir", lambda: tmp_path / "pretrained")
+    monkeypatch.setattr(folder_reads, "default_model_dir", lambda: tmp_path / "pretrained")
     with pytest.raises(ModelLoadError, match="pass --model"):
         load_default()
     result = CliRunner().invoke(app, ["predict", "i feel fine"])
@@ -105,6 +104,12 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
         "keep_partly_mapped": False,
         "added_data_weight": 1.0,
         "goemotions_auxiliary_weight": 0.0,
+        "teacher": None,
+        "teacher_label_map": None,
+        "transfer": [],
+        "distill_alpha": 0.5,
+        "distill_temperature": 2.0,
+        "distill_loss": "kl",
     }
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))

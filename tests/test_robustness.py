@@ -56,7 +56,8 @@ def test_handwritten_set_is_balanced_and_labelled() -> None:
 
 @pytest.fixture(scope="module")
 def shipped_model():
-    from emotion_bilstm.model import EmotionBiLSTM, default_model_dir
+    from emotion_bilstm.folder_reads import default_model_dir
+    from emotion_bilstm.model import EmotionBiLSTM
 
     folder = default_model_dir()
     if not (folder / "model.safetensors").exists():
