@@ -41,6 +41,7 @@ class OutputFormat(str, Enum):
     TABLE = "table"
     JSONL = "jsonl"
     CSV = "csv"
+    PARQUET = "parquet"  # table input only (tables.py)
 
 
 class Engine(str, Enum):

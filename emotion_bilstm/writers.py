@@ -15,7 +15,7 @@ from .enums import OutputFormat, values
 from .errors import InputError
 from .labels import LABELS
 
-FORMATS = values(OutputFormat)
+FORMATS = tuple(fmt for fmt in values(OutputFormat) if fmt != "parquet")  # parquet: tables.py
 # json.dumps(ensure_ascii=False) builds a new encoder on every call; one shared encoder writes the same bytes faster.
 JSONL_ENCODER = json.JSONEncoder(ensure_ascii=False)
 

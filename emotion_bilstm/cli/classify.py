@@ -20,11 +20,19 @@ from ._shared import err, out
 
 
 def classify(
-    input: Annotated[str, typer.Argument(help="Text file, one text a line; '-' reads standard input.")],
+    input: Annotated[
+        str,
+        typer.Argument(help="Text file, one text a line ('-' reads standard input); or a table: see --text-column."),
+    ],
     model: ModelOption = None,
     format: Annotated[
         Optional[OutputFormat],
-        typer.Option("--format", "-f", help="Default: table on a terminal, jsonl otherwise."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="Default: table on a terminal, jsonl otherwise; for table input the --output suffix "
+            "(.parquet, .csv, .jsonl), else jsonl.",
+        ),
     ] = None,
     output: Annotated[
         Optional[Path],
@@ -56,6 +64,18 @@ def classify(
         typer.Option("--progress/--no-progress", help="Progress bar on stderr. Default: on a terminal, for big files."),
     ] = None,
     engine: EngineOption = Engine.NUMPY,
+    text_column: Annotated[
+        Optional[str],
+        typer.Option(
+            "--text-column",
+            help="Read a table (.parquet, .csv, .tsv with a header, .jsonl) and classify this column; every "
+            "column is kept and `label`, `score` (multi-label: `labels`) are added, all named `pred_*` if any "
+            "would collide with an input column. Null or empty texts get a null label. Default for .parquet: text.",
+        ),
+    ] = None,
+    all_scores: Annotated[
+        bool, typer.Option("--all-scores", help="Table input: add a `score_<label>` column per label.")
+    ] = False,
 ) -> None:
     """Classify a file line by line: one emotion (and scores) a line out, in input order.
 
@@ -64,8 +84,31 @@ def classify(
 
     [bold]emo-cli classify tweets.txt[/bold]\n
     [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
-    [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]
+    [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]\n
+    [bold]emo-cli classify tweets.parquet --text-column text --output preds.parquet[/bold]
     """
+    from ..tables import is_table_input
+
+    if is_table_input(input, text_column):
+        _classify_table(
+            input,
+            model,
+            format,
+            output,
+            top_k,
+            min_score,
+            batch_size,
+            progress,
+            engine,
+            threshold,
+            text_column or "text",
+            all_scores,
+        )
+        return
+    if all_scores:
+        from ..errors import InputError
+
+        raise InputError("--all-scores is for table input: give --text-column")
     from ..stream import classify_file
 
     fmt = format.value if format else ("table" if output is None and sys.stdout.isatty() else "jsonl")
@@ -81,6 +124,40 @@ def classify(
     if output is not None:
         described = _shared.engine_description(loaded)
         err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(described)} engine")
+
+
+def _classify_table(
+    input: str,
+    model: Optional[str],
+    format: Optional[OutputFormat],
+    output: Optional[Path],
+    top_k: Optional[int],
+    min_score: Optional[float],
+    batch_size: int,
+    progress: Optional[bool],
+    engine: Engine,
+    threshold: Optional[float],
+    text_column: str,
+    all_scores: bool,
+) -> None:
+    """`classify` of a table (tables.py): all input columns kept, prediction columns added."""
+    from ..errors import InputError
+    from ..tables import classify_table, output_format
+
+    if top_k is not None or min_score is not None:
+        raise InputError("--top-k and --min-score are for text files; table input takes --all-scores, --threshold")
+    fmt = output_format(output, format.value if format else None)
+    if fmt == "parquet" and output is None:
+        raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
+    loaded = _shared.load_model(model, engine.value)
+    stats = classify_table(
+        loaded, input, output, fmt, text_column, all_scores, batch_size, threshold, progress is not False
+    )
+    for note in stats.notes():
+        err.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if output is not None:
+        described = _shared.engine_description(loaded)
+        err.print(f"wrote {stats.rows} row(s) to {escape(str(output))} with the {escape(described)} engine")
 
 
 def predict(

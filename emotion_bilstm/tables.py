@@ -1,0 +1,408 @@
+"""Tables in, tables out: classify one text column of a Parquet, CSV/TSV or JSONL file, keep every column.
+
+`classify --text-column` (or any `.parquet` input) comes here instead of `stream.classify_file`. The
+input is read in record batches of `BATCH_ROWS` rows (Parquet row by row group, CSV through
+pyarrow's streaming reader, JSONL a chunk of lines at a time), each batch gets its prediction
+columns appended and is written out at once (Parquet through `ParquetWriter`, CSV and JSONL row by
+row), so memory stays flat for any size. The output is written under a temporary name and renamed
+at the end (`atomic.py`), as `classify` does for text files.
+
+Prediction columns: `label` and `score` (a multi-label model: `labels`, a list; `a|b` in CSV), and
+with `all_scores` a `score_<label>` column per label. If any of them is already an input column
+(dair-ai/emotion has `label`), all of them get a `pred_` prefix. A null, empty or blank text gives
+a null prediction; its row is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .atomic import clean_stale_temporaries, output_path, temporary_name
+from .errors import DataError, InputError, OutputError, first_line, writing
+
+BATCH_ROWS = 8192
+LOG_EVERY_ROWS = 100_000
+COLLISION_PREFIX = "pred_"
+TABLE_FORMATS = ("parquet", "csv", "jsonl")
+_INPUT_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+_OUTPUT_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+@dataclass
+class TableStats:
+    rows: int = 0
+    batches: int = 0
+    no_text: int = 0  # null, empty or blank texts: a null prediction
+    prefixed: bool = False  # prediction columns got COLLISION_PREFIX
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.no_text:
+            notes.append(f"{self.no_text} row(s) had a null or empty text: label null")
+        if self.prefixed:
+            notes.append(f"prediction columns are named {COLLISION_PREFIX}*: the input already has such a column")
+        return notes
+
+
+def is_table_input(input_path: str, text_column: str | None) -> bool:
+    """Table mode: a `--text-column` was given, or the input is a Parquet file."""
+    return text_column is not None or Path(input_path).suffix.lower() in (".parquet", ".pq")
+
+
+def output_format(output: str | os.PathLike | None, fmt: str | None) -> str:
+    """`--format` where given, else the output's suffix (`.parquet`, `.csv`, `.jsonl`), else jsonl."""
+    if fmt is not None:
+        if fmt not in TABLE_FORMATS:
+            raise InputError(f"--format {fmt} is not for table input; choose from {', '.join(TABLE_FORMATS)}")
+        return fmt
+    if output is None:
+        return "jsonl"
+    return _OUTPUT_SUFFIXES.get(Path(output).suffix.lower(), "jsonl")
+
+
+# ----- reading ------------------------------------------------------------------------------------
+
+
+def read_batches(path: Path) -> tuple[Iterator[Any], int | None]:
+    """The input's record batches (pyarrow), and its row count where the file says it (Parquet)."""
+    if str(path) == "-":
+        raise InputError("table input cannot be read from standard input; give a file")
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file")
+    kind = _INPUT_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(f"{path}: cannot tell the table format from the suffix (use .parquet, .csv, .tsv or .jsonl)")
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a corrupt file
+            raise InputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
+        return parquet.iter_batches(batch_size=BATCH_ROWS), parquet.metadata.num_rows
+    if kind == "jsonl":
+        return _jsonl_batches(path), None
+    return _csv_batches(path, "\t" if kind == "tsv" else ","), None
+
+
+def _csv_batches(path: Path, delimiter: str) -> Iterator[Any]:
+    """Every column read as text (a streaming reader cannot change a column's type once it has guessed it)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), None)
+    if not header:
+        raise InputError(f"{path}: is empty; a CSV needs a header line naming its columns")
+    if len(set(header)) != len(header) or any(not name.strip() for name in header):
+        raise InputError(f"{path}: the first line is not a header (empty or repeated column names)")
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=4 << 20),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
+        )
+        yield from reader
+    except pa.ArrowException as exc:
+        raise DataError(f"{path}: not a readable CSV file ({first_line(exc)})") from None
+
+
+def _jsonl_batches(path: Path) -> Iterator[Any]:
+    """One JSON object a line, BATCH_ROWS lines a batch; the first batch's columns (and types) hold for all."""
+
+    schema = None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        rows: list[dict[str, Any]] = []
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise DataError(f"{path}: line {number} is not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}: line {number} is not a JSON object")
+            rows.append(row)
+            if len(rows) == BATCH_ROWS:
+                batch, schema = _jsonl_batch(path, rows, schema, number)
+                yield batch
+                rows = []
+        if rows or schema is None:
+            yield _jsonl_batch(path, rows, schema, number if rows else 0)[0]
+
+
+def _jsonl_batch(path: Path, rows: list[dict[str, Any]], schema: Any, line: int) -> tuple[Any, Any]:
+    import pyarrow as pa
+
+    try:
+        if schema is None:
+            table = pa.Table.from_pylist(rows)
+            # a column that is null all through the first batch is text for the later ones
+            fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+            schema = pa.schema(fields)
+        return pa.RecordBatch.from_pylist(rows, schema=schema), schema
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise DataError(f"{path}: rows up to line {line} do not fit one table ({first_line(exc)})") from None
+
+
+# ----- predicting -------------------------------------------------------------------------------
+
+
+def prediction_names(labels: list[str], multi_label: bool, all_scores: bool, columns: list[str]) -> dict[str, str]:
+    """The prediction columns' names, keyed by their plain names: all `pred_`-prefixed when any collides."""
+    plain = (["labels"] if multi_label else ["label", "score"]) + ([f"score_{n}" for n in labels] if all_scores else [])
+    if not set(plain) & set(columns):
+        return {name: name for name in plain}
+    prefixed = {name: COLLISION_PREFIX + name for name in plain}
+    clash = sorted(set(prefixed.values()) & set(columns))
+    if clash:
+        raise InputError(f"the input already has columns {', '.join(plain)} and {', '.join(clash)}; rename one")
+    return prefixed
+
+
+def text_values(batch: Any, text_column: str, path: Path) -> list[str | None]:
+    """The batch's texts, as strings (a number column is read as its text); null stays None."""
+    import pyarrow as pa
+
+    column = batch.column(text_column)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        try:
+            column = column.cast(pa.string())
+        except pa.ArrowException:
+            raise InputError(f"{path}: column {text_column!r} holds {column.type}, not text") from None
+    return column.to_pylist()
+
+
+def predict_batch(model: Any, texts: list[str | None], names: dict[str, str], labels: list[str], **predict: Any):
+    """The prediction columns (name -> pyarrow array) for `texts`; a null or blank text gets nulls."""
+    import pyarrow as pa
+
+    chosen = [i for i, text in enumerate(texts) if text is not None and text.strip()]
+    results: list[dict[str, Any] | None] = [None] * len(texts)
+    if chosen:
+        for i, result in zip(chosen, model.predict([texts[i] for i in chosen], **predict), strict=True):
+            results[i] = result
+    columns: dict[str, Any] = {}
+    if "labels" in names:
+        columns[names["labels"]] = pa.array([r and r["labels"] for r in results], pa.list_(pa.string()))
+    else:
+        columns[names["label"]] = pa.array([r and r["label"] for r in results], pa.string())
+        columns[names["score"]] = pa.array([r and r["score"] for r in results], pa.float64())
+    for label in labels:
+        if f"score_{label}" in names:
+            values = [r["scores"].get(label) if r and r.get("scores") else None for r in results]
+            columns[names[f"score_{label}"]] = pa.array(values, pa.float64())
+    return columns, len(texts) - len(chosen)
+
+
+# ----- writing ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def open_binary_output(output: str | os.PathLike | None, fmt: str) -> Iterator[IO[bytes]]:
+    """stdout, or a temporary file beside `output` renamed onto it on success (as `stream.open_output`)."""
+    if output is None or str(output) == "-":
+        if fmt == "parquet":
+            raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
+        yield sys.stdout.buffer
+        return
+    target, atomic = output_path(Path(output))
+    if not target.parent.is_dir():
+        raise InputError(f"{output}: the folder {target.parent} does not exist")
+    if not atomic:
+        if fmt == "parquet" and stat.S_ISCHR(target.stat().st_mode):
+            raise InputError(f"{output}: is a terminal; Parquet is binary, give a file name")
+        with writing(target), open(target, "wb") as handle:
+            yield handle
+        return
+    clean_stale_temporaries(target)
+    temporary = temporary_name(target)
+    try:
+        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
+    try:
+        with writing(target), handle:
+            yield handle
+        with writing(target):
+            os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class TableWriter:
+    """Writes record batches as Parquet, CSV (a list column joined by `|`) or JSONL, one batch at a time."""
+
+    def __init__(self, sink: IO[bytes], fmt: str) -> None:
+        self.sink, self.fmt = sink, fmt
+        self.parquet: Any = None
+        self.csv: Any = None
+        self.batches = 0
+
+    def write(self, table: Any) -> None:
+        self.batches += 1
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.sink, table.schema)
+            self.parquet.write_table(table)
+        elif self.fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            table = _lists_joined(table)
+            if self.csv is None:
+                self.csv = pcsv.CSVWriter(
+                    self.sink, table.schema, write_options=pcsv.WriteOptions(quoting_style="needed")
+                )
+            self.csv.write_table(table)
+        else:
+            lines = (json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in table.to_pylist())
+            self.sink.write("".join(lines).encode("utf-8"))
+
+    def close(self, schema: Any) -> None:
+        """Finish the file; an input with no rows still gets its header (CSV) or schema (Parquet)."""
+        if self.batches == 0 and self.fmt != "jsonl":
+            self.write(schema.empty_table())
+        for writer in (self.parquet, self.csv):
+            if writer is not None:
+                writer.close()
+        self.sink.flush()
+
+
+def _lists_joined(table: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            joined = pc.binary_join(table.column(i).cast(pa.list_(pa.string())), "|")
+            table = table.set_column(i, field.name, joined)
+    return table
+
+
+# ----- the whole run --------------------------------------------------------------------------------
+
+
+def classify_table(
+    model: Any,
+    input_path: str | os.PathLike,
+    output: str | os.PathLike | None,
+    fmt: str,
+    text_column: str = "text",
+    all_scores: bool = False,
+    batch_size: int = 512,
+    threshold: float | None = None,
+    show_progress: bool = True,
+) -> TableStats:
+    """Classify `text_column` of every row of `input_path` into `output` (None: stdout), all columns kept."""
+    import pyarrow as pa
+
+    from .metrics import model_labels
+
+    path = Path(input_path)
+    batches, total = read_batches(path)
+    labels, stats = model_labels(model), TableStats()
+    names: dict[str, str] | None = None
+    schema = None
+    with open_binary_output(output, fmt) as sink, _row_progress(show_progress, total) as advance:
+        writer = TableWriter(sink, fmt)
+        for batch in _reading(batches, path):
+            if names is None:
+                _check_column(batch.schema.names, text_column, path)
+                names = prediction_names(labels, getattr(model, "multi_label", False), all_scores, batch.schema.names)
+                stats.prefixed = any(name != plain for plain, name in names.items())
+            texts = text_values(batch, text_column, path)
+            columns, empty = predict_batch(
+                model, texts, names, labels, top_k=None, batch_size=batch_size, threshold=threshold
+            )
+            table = pa.Table.from_batches([batch])
+            for name, values in columns.items():
+                table = table.append_column(name, values)
+            schema = table.schema
+            writer.write(table)
+            stats.rows, stats.batches, stats.no_text = stats.rows + len(texts), stats.batches + 1, stats.no_text + empty
+            advance(stats.rows, len(texts))
+        if schema is None:
+            raise InputError(f"{path}: holds no table (no columns)")
+        writer.close(schema)
+    return stats
+
+
+def _reading(batches: Iterator[Any], path: Path) -> Iterator[Any]:
+    """The batches, with a read error in the middle of the file (a corrupt page) as one InputError."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (InputError, DataError, OutputError):
+            raise
+        except Exception as exc:  # pyarrow's ArrowInvalid, OSError, ...
+            raise InputError(f"{path}: cannot be read ({first_line(exc)})") from None
+        yield batch
+
+
+def _check_column(columns: list[str], text_column: str, path: Path) -> None:
+    if text_column not in columns:
+        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+        raise InputError(f"{path}: no column {text_column!r} (columns: {shown}); choose one with --text-column")
+
+
+@contextmanager
+def _row_progress(enabled: bool, total: int | None) -> Iterator[Callable[[int, int], None]]:
+    """A bar with rows/s on a terminal; off one, a plain line every LOG_EVERY_ROWS rows."""
+    from .console import progress, stderr_console
+
+    console = stderr_console()
+    if not enabled:
+        yield lambda done, n: None
+        return
+    if not console.is_terminal:
+
+        def log(done: int, n: int) -> None:
+            if done // LOG_EVERY_ROWS > (done - n) // LOG_EVERY_ROWS:
+                console.print(f"classified {done:,} rows" + (f" of {total:,}" if total else ""))
+
+        yield log
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class RowsPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed or 0:,.0f} rows/s")
+
+    with progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RowsPerSecond(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("classify", total=total)
+        yield lambda done, n: bar.advance(task, n)
