@@ -1,11 +1,9 @@
 """Tables in, tables out: classify one text column of a Parquet, CSV/TSV or JSONL file, keep every column.
 
 `classify --text-column` (or any `.parquet` input) comes here instead of `stream.classify_file`. The
-input is read in record batches of `BATCH_ROWS` rows (Parquet row by row group, CSV through
-pyarrow's streaming reader, JSONL a chunk of lines at a time), each batch gets its prediction
-columns appended and is written out at once (Parquet through `ParquetWriter`, CSV and JSONL row by
-row), so memory stays flat for any size. The output is written under a temporary name and renamed
-at the end (`atomic.py`), as `classify` does for text files.
+input is read in record batches of `BATCH_ROWS` rows, each gets its prediction columns appended and
+is written out at once (Parquet through `ParquetWriter`), so memory stays flat for any size. The
+output is written under a temporary name and renamed at the end (`atomic.py`), as `classify` does for text files.
 
 Prediction columns: `label` and `score` (a multi-label model: `labels`, a list; `a|b` in CSV), and
 with `all_scores` a `score_<label>` column per label. If any of them is already an input column
@@ -32,16 +30,8 @@ BATCH_ROWS = 8192
 LOG_EVERY_ROWS = 100_000
 COLLISION_PREFIX = "pred_"
 TABLE_FORMATS = ("parquet", "csv", "jsonl")
-_INPUT_SUFFIXES = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-}
+_PARQUET, _CSV, _TSV, _JSONL = (".parquet", ".pq"), (".csv",), (".tsv", ".tab"), (".jsonl", ".ndjson", ".json")
+_INPUT_SUFFIXES = {suffix: kind for kind in (_PARQUET, _CSV, _TSV, _JSONL) for suffix in kind}
 _OUTPUT_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -89,19 +79,22 @@ def read_batches(path: Path) -> tuple[Iterator[Any], int | None]:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file")
     kind = _INPUT_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
+    if not kind:
         raise InputError(f"{path}: cannot tell the table format from the suffix (use .parquet, .csv, .tsv or .jsonl)")
-    if kind == "parquet":
+    if kind == _PARQUET:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
             parquet = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a corrupt file
             raise InputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
+        if parquet.metadata.num_rows == 0:  # no batch to read, but the columns to write
+            return iter([pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)]), 0
         return parquet.iter_batches(batch_size=BATCH_ROWS), parquet.metadata.num_rows
-    if kind == "jsonl":
+    if kind == _JSONL:
         return _jsonl_batches(path), None
-    return _csv_batches(path, "\t" if kind == "tsv" else ","), None
+    return _csv_batches(path, "\t" if kind == _TSV else ","), None
 
 
 def _csv_batches(path: Path, delimiter: str) -> Iterator[Any]:
@@ -124,7 +117,12 @@ def _csv_batches(path: Path, delimiter: str) -> Iterator[Any]:
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
         )
-        yield from reader
+        empty = True
+        for batch in reader:
+            empty = False
+            yield batch
+        if empty:  # a header and no rows: the columns still go out
+            yield pa.RecordBatch.from_pylist([], schema=reader.schema)
     except pa.ArrowException as exc:
         raise DataError(f"{path}: not a readable CSV file ({first_line(exc)})") from None
 
@@ -283,10 +281,7 @@ class TableWriter:
             lines = (json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in table.to_pylist())
             self.sink.write("".join(lines).encode("utf-8"))
 
-    def close(self, schema: Any) -> None:
-        """Finish the file; an input with no rows still gets its header (CSV) or schema (Parquet)."""
-        if self.batches == 0 and self.fmt != "jsonl":
-            self.write(schema.empty_table())
+    def close(self) -> None:
         for writer in (self.parquet, self.csv):
             if writer is not None:
                 writer.close()
@@ -327,7 +322,6 @@ def classify_table(
     batches, total = read_batches(path)
     labels, stats = model_labels(model), TableStats()
     names: dict[str, str] | None = None
-    schema = None
     with open_binary_output(output, fmt) as sink, _row_progress(show_progress, total) as advance:
         writer = TableWriter(sink, fmt)
         for batch in _reading(batches, path):
@@ -342,13 +336,10 @@ def classify_table(
             table = pa.Table.from_batches([batch])
             for name, values in columns.items():
                 table = table.append_column(name, values)
-            schema = table.schema
             writer.write(table)
             stats.rows, stats.batches, stats.no_text = stats.rows + len(texts), stats.batches + 1, stats.no_text + empty
             advance(stats.rows, len(texts))
-        if schema is None:
-            raise InputError(f"{path}: holds no table (no columns)")
-        writer.close(schema)
+        writer.close()
     return stats
 
 
@@ -368,7 +359,7 @@ def _reading(batches: Iterator[Any], path: Path) -> Iterator[Any]:
 
 def _check_column(columns: list[str], text_column: str, path: Path) -> None:
     if text_column not in columns:
-        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "") or "none: the file is empty"
         raise InputError(f"{path}: no column {text_column!r} (columns: {shown}); choose one with --text-column")
 
 

@@ -163,3 +163,11 @@ def test_a_multi_label_model_writes_a_labels_list(multi_model: Path, tmp_path: P
     with open(tmp_path / "out.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["labels"] for r in rows] == ["|".join(expected[0]["labels"]), "", "|".join(expected[1]["labels"])]
+
+
+def test_an_empty_table_gives_its_columns_and_no_rows(trained_model_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": pa.array([], pa.int64()), "text": pa.array([], pa.string())}), source)
+    classify(source, "--model", trained_model_dir, "-o", tmp_path / "out.parquet")
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.num_rows == 0 and out.column_names == ["id", "text", "label", "score"]
