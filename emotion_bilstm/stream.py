@@ -9,6 +9,7 @@ result is written out (jsonl, csv, a table) is `writers.ResultWriter`'s job.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -188,6 +189,39 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
         raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
     try:
         # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
+        with writing(target), handle:
+            yield handle
+        with writing(target):
+            os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def open_binary_output(output: str | os.PathLike | None, fmt: str) -> Iterator[IO[bytes]]:
+    """stdout, or a temporary file beside `output` renamed onto it on success (as `open_output`): for tables.py."""
+    if output is None or str(output) == "-":
+        if fmt == "parquet":
+            raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
+        yield sys.stdout.buffer
+        return
+    target, atomic = output_path(Path(output))
+    if not target.parent.is_dir():
+        raise InputError(f"{output}: the folder {target.parent} does not exist")
+    if not atomic:
+        if fmt == "parquet" and stat.S_ISCHR(target.stat().st_mode):
+            raise InputError(f"{output}: is a terminal; Parquet is binary, give a file name")
+        with writing(target), open(target, "wb") as handle:
+            yield handle
+        return
+    clean_stale_temporaries(target)
+    temporary = temporary_name(target)
+    try:
+        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
+    try:
         with writing(target), handle:
             yield handle
         with writing(target):

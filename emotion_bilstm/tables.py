@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .atomic import clean_stale_temporaries, output_path, temporary_name
-from .errors import DataError, InputError, OutputError, first_line, writing
+from .errors import DataError, InputError, OutputError, first_line
+from .stream import open_binary_output
 
 BATCH_ROWS = 8192
 LOG_EVERY_ROWS = 100_000
 COLLISION_PREFIX = "pred_"
 TABLE_FORMATS = ("parquet", "csv", "jsonl")
+_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")  # owner/name
 _PARQUET, _CSV, _TSV, _JSONL = (".parquet", ".pq"), (".csv",), (".tsv", ".tab"), (".jsonl", ".ndjson", ".json")
 _INPUT_SUFFIXES = {suffix: kind for kind in (_PARQUET, _CSV, _TSV, _JSONL) for suffix in kind}
 _OUTPUT_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -51,9 +51,17 @@ class TableStats:
         return notes
 
 
-def is_table_input(input_path: str, text_column: str | None) -> bool:
-    """Table mode: a `--text-column` was given, or the input is a Parquet file."""
-    return text_column is not None or Path(input_path).suffix.lower() in (".parquet", ".pq")
+def is_table_input(input_path: str, text_column: str | None, split: str | None = None) -> bool:
+    """Table mode: a `--text-column` or `--split` was given, or the input is a Parquet file."""
+    return text_column is not None or split is not None or Path(input_path).suffix.lower() in _PARQUET
+
+
+def is_hub_id(input_path: str, split: str | None) -> bool:
+    """A Hub dataset: `--split` given, or `owner/name` that is no file here and has no table suffix."""
+    if split is not None:
+        return True
+    path = Path(input_path)
+    return not path.exists() and bool(_HUB_ID.match(input_path)) and path.suffix.lower() not in _INPUT_SUFFIXES
 
 
 def output_format(output: str | os.PathLike | None, fmt: str | None) -> str:
@@ -70,8 +78,10 @@ def output_format(output: str | os.PathLike | None, fmt: str | None) -> str:
 # ----- reading ------------------------------------------------------------------------------------
 
 
-def read_batches(path: Path) -> tuple[Iterator[Any], int | None]:
+def read_batches(path: Path, split: str | None = None) -> tuple[Iterator[Any], int | None]:
     """The input's record batches (pyarrow), and its row count where the file says it (Parquet)."""
+    if is_hub_id(str(path), split):
+        return _hub_batches(str(path), split or "train"), None
     if str(path) == "-":
         raise InputError("table input cannot be read from standard input; give a file")
     if not path.exists():
@@ -95,6 +105,22 @@ def read_batches(path: Path) -> tuple[Iterator[Any], int | None]:
     if kind == _JSONL:
         return _jsonl_batches(path), None
     return _csv_batches(path, "\t" if kind == _TSV else ","), None
+
+
+def _hub_batches(dataset_id: str, split: str) -> Iterator[Any]:
+    """A Hub dataset's split, streamed (never downloaded whole), BATCH_ROWS rows a batch."""
+    import pyarrow as pa
+    from datasets import load_dataset
+
+    try:
+        dataset = load_dataset(dataset_id, split=split, streaming=True)
+    except Exception as exc:  # offline, unknown repo or split: one line
+        raise DataError(
+            f"{dataset_id} (split {split!r}): could not be loaded from the Hub: {first_line(exc)}"
+        ) from None
+    schema = dataset.features.arrow_schema if dataset.features is not None else None
+    for columns in dataset.iter(batch_size=BATCH_ROWS):
+        yield pa.RecordBatch.from_pydict(columns, schema=schema)
 
 
 def _csv_batches(path: Path, delimiter: str) -> Iterator[Any]:
@@ -218,39 +244,6 @@ def predict_batch(model: Any, texts: list[str | None], names: dict[str, str], la
 # ----- writing ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def open_binary_output(output: str | os.PathLike | None, fmt: str) -> Iterator[IO[bytes]]:
-    """stdout, or a temporary file beside `output` renamed onto it on success (as `stream.open_output`)."""
-    if output is None or str(output) == "-":
-        if fmt == "parquet":
-            raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
-        yield sys.stdout.buffer
-        return
-    target, atomic = output_path(Path(output))
-    if not target.parent.is_dir():
-        raise InputError(f"{output}: the folder {target.parent} does not exist")
-    if not atomic:
-        if fmt == "parquet" and stat.S_ISCHR(target.stat().st_mode):
-            raise InputError(f"{output}: is a terminal; Parquet is binary, give a file name")
-        with writing(target), open(target, "wb") as handle:
-            yield handle
-        return
-    clean_stale_temporaries(target)
-    temporary = temporary_name(target)
-    try:
-        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
-    try:
-        with writing(target), handle:
-            yield handle
-        with writing(target):
-            os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 class TableWriter:
     """Writes record batches as Parquet, CSV (a list column joined by `|`) or JSONL, one batch at a time."""
 
@@ -312,6 +305,7 @@ def classify_table(
     batch_size: int = 512,
     threshold: float | None = None,
     show_progress: bool = True,
+    split: str | None = None,
 ) -> TableStats:
     """Classify `text_column` of every row of `input_path` into `output` (None: stdout), all columns kept."""
     import pyarrow as pa
@@ -319,7 +313,7 @@ def classify_table(
     from .metrics import model_labels
 
     path = Path(input_path)
-    batches, total = read_batches(path)
+    batches, total = read_batches(path, split)
     labels, stats = model_labels(model), TableStats()
     names: dict[str, str] | None = None
     with open_binary_output(output, fmt) as sink, _row_progress(show_progress, total) as advance:

@@ -108,6 +108,8 @@ def test_errors_are_one_line_and_leave_no_output(trained_model_dir: Path, tmp_pa
     assert_one_line_error(
         run_cli("classify", str(source), "--text-column", "body", *model, "-f", "parquet"), "--output"
     )
+    hub = run_cli("classify", "nobody/nothing", "--split", "train", *model, "-o", str(out))  # offline in tests
+    assert_one_line_error(hub, "nobody/nothing", "Hub")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "in.parquet", "noheader.csv"]
 
 
@@ -171,3 +173,32 @@ def test_an_empty_table_gives_its_columns_and_no_rows(trained_model_dir: Path, t
     classify(source, "--model", trained_model_dir, "-o", tmp_path / "out.parquet")
     out = pq.read_table(tmp_path / "out.parquet")
     assert out.num_rows == 0 and out.column_names == ["id", "text", "label", "score"]
+
+
+def test_a_hub_dataset_split_streams_in(
+    trained_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`owner/name --split`: datasets' streaming loader, here pointed at a local Parquet file (tests are offline)."""
+    import datasets
+    from typer.testing import CliRunner
+
+    from emotion_bilstm.cli import app
+
+    fixture = tmp_path / "test.parquet"
+    pq.write_table(pa.table({"text": TEXTS, "label": [1, 3, 4, 0]}), fixture)
+    real = datasets.load_dataset
+    asked: list[tuple] = []
+
+    def from_fixture(dataset_id: str, split: str, streaming: bool):
+        asked.append((dataset_id, split, streaming))
+        return real("parquet", data_files={split: str(fixture)}, split=split, streaming=True)
+
+    monkeypatch.setattr(datasets, "load_dataset", from_fixture)
+    out = tmp_path / "out.parquet"
+    args = ["classify", "dair-ai/emotion", "--split", "test", "--model", str(trained_model_dir), "-o", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert asked == [("dair-ai/emotion", "test", True)]
+    table = pq.read_table(out)
+    assert table.column_names == ["text", "label", "pred_label", "pred_score"]
+    assert table.column("pred_label").to_pylist() == [r["label"] for r in direct(trained_model_dir, TEXTS)]

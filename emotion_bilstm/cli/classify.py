@@ -76,6 +76,10 @@ def classify(
     all_scores: Annotated[
         bool, typer.Option("--all-scores", help="Table input: add a `score_<label>` column per label.")
     ] = False,
+    split: Annotated[
+        Optional[str],
+        typer.Option("--split", help="Read FILE as a Hub dataset id (owner/name) and classify this split (train)."),
+    ] = None,
 ) -> None:
     """Classify a file line by line: one emotion (and scores) a line out, in input order.
 
@@ -85,11 +89,12 @@ def classify(
     [bold]emo-cli classify tweets.txt[/bold]\n
     [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
     [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]\n
-    [bold]emo-cli classify tweets.parquet --text-column text --output preds.parquet[/bold]
+    [bold]emo-cli classify tweets.parquet --text-column text --output preds.parquet[/bold]\n
+    [bold]emo-cli classify dair-ai/emotion --split test --output preds.parquet[/bold]
     """
     from ..tables import is_table_input
 
-    if is_table_input(input, text_column):
+    if is_table_input(input, text_column, split):
         _classify_table(
             input,
             model,
@@ -103,6 +108,7 @@ def classify(
             threshold,
             text_column or "text",
             all_scores,
+            split,
         )
         return
     if all_scores:
@@ -139,19 +145,22 @@ def _classify_table(
     threshold: Optional[float],
     text_column: str,
     all_scores: bool,
+    split: Optional[str],
 ) -> None:
     """`classify` of a table (tables.py): all input columns kept, prediction columns added."""
     from ..errors import InputError
-    from ..tables import classify_table, output_format
+    from ..tables import classify_table, is_hub_id, output_format
 
     if top_k is not None or min_score is not None:
         raise InputError("--top-k and --min-score are for text files; table input takes --all-scores, --threshold")
     fmt = output_format(output, format.value if format else None)
     if fmt == "parquet" and output is None:
         raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
+    if is_hub_id(input, split):
+        _shared.quiet_datasets()
     loaded = _shared.load_model(model, engine.value)
     stats = classify_table(
-        loaded, input, output, fmt, text_column, all_scores, batch_size, threshold, progress is not False
+        loaded, input, output, fmt, text_column, all_scores, batch_size, threshold, progress is not False, split
     )
     for note in stats.notes():
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
