@@ -42,6 +42,24 @@ EngineOption = Annotated[
     ),
 ]
 
+# classify's table input (tables.py)
+TextColumnOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--text-column",
+        help="Read a table (.parquet, .csv, .tsv with a header, .jsonl) and classify this column; every "
+        "column is kept and `label`, `score` (multi-label: `labels`) are added, all named `pred_*` if any "
+        "would collide with an input column. Null or empty texts get a null label. Default for .parquet: text.",
+    ),
+]
+AllScoresOption = Annotated[
+    bool, typer.Option("--all-scores", help="Table input: add a `score_<label>` column per label.")
+]
+SplitOption = Annotated[
+    Optional[str],
+    typer.Option("--split", help="Read FILE as a Hub dataset id (owner/name) and classify this split (train)."),
+]
+
 
 def setting_option(item: dataclasses.Field, meaning: Setting, panel: str | None = None) -> Any:
     """TrainConfig field `item` as a typer option type: its names, help, range and choices, and the

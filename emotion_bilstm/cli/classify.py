@@ -14,8 +14,9 @@ import typer
 from rich.markup import escape
 
 from ..enums import Engine, OutputFormat
+from ..errors import InputError
 from . import _shared
-from ._options import EngineOption, ModelOption
+from ._options import AllScoresOption, EngineOption, ModelOption, SplitOption, TextColumnOption
 from ._shared import err, out
 
 
@@ -64,22 +65,9 @@ def classify(
         typer.Option("--progress/--no-progress", help="Progress bar on stderr. Default: on a terminal, for big files."),
     ] = None,
     engine: EngineOption = Engine.NUMPY,
-    text_column: Annotated[
-        Optional[str],
-        typer.Option(
-            "--text-column",
-            help="Read a table (.parquet, .csv, .tsv with a header, .jsonl) and classify this column; every "
-            "column is kept and `label`, `score` (multi-label: `labels`) are added, all named `pred_*` if any "
-            "would collide with an input column. Null or empty texts get a null label. Default for .parquet: text.",
-        ),
-    ] = None,
-    all_scores: Annotated[
-        bool, typer.Option("--all-scores", help="Table input: add a `score_<label>` column per label.")
-    ] = False,
-    split: Annotated[
-        Optional[str],
-        typer.Option("--split", help="Read FILE as a Hub dataset id (owner/name) and classify this split (train)."),
-    ] = None,
+    text_column: TextColumnOption = None,
+    all_scores: AllScoresOption = False,
+    split: SplitOption = None,
 ) -> None:
     """Classify a file line by line: one emotion (and scores) a line out, in input order.
 
@@ -95,25 +83,11 @@ def classify(
     from ..tables import is_table_input
 
     if is_table_input(input, text_column, split):
-        _classify_table(
-            input,
-            model,
-            format,
-            output,
-            top_k,
-            min_score,
-            batch_size,
-            progress,
-            engine,
-            threshold,
-            text_column or "text",
-            all_scores,
-            split,
-        )
-        return
+        if top_k is not None or min_score is not None:
+            raise InputError("--top-k and --min-score are for text files; table input takes --all-scores, --threshold")
+        table_args = (batch_size, progress, engine, threshold, text_column or "text", all_scores, split)
+        return _classify_table(input, model, format, output, *table_args)
     if all_scores:
-        from ..errors import InputError
-
         raise InputError("--all-scores is for table input: give --text-column")
     from ..stream import classify_file
 
@@ -137,8 +111,6 @@ def _classify_table(
     model: Optional[str],
     format: Optional[OutputFormat],
     output: Optional[Path],
-    top_k: Optional[int],
-    min_score: Optional[float],
     batch_size: int,
     progress: Optional[bool],
     engine: Engine,
@@ -148,11 +120,8 @@ def _classify_table(
     split: Optional[str],
 ) -> None:
     """`classify` of a table (tables.py): all input columns kept, prediction columns added."""
-    from ..errors import InputError
     from ..tables import classify_table, is_hub_id, output_format
 
-    if top_k is not None or min_score is not None:
-        raise InputError("--top-k and --min-score are for text files; table input takes --all-scores, --threshold")
     fmt = output_format(output, format.value if format else None)
     if fmt == "parquet" and output is None:
         raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
