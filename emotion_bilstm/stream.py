@@ -177,25 +177,8 @@ def open_output(output: str | os.PathLike | None) -> Iterator[IO[str]]:
     target, atomic = output_path(Path(output))
     if not target.parent.is_dir():
         raise InputError(f"{output}: the folder {target.parent} does not exist")
-    if not atomic:
-        with writing(target), open(target, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        return
-    clean_stale_temporaries(target)
-    temporary = temporary_name(target)
-    try:
-        handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
-    try:
-        # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
-        with writing(target), handle:
-            yield handle
-        with writing(target):
-            os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with _opened(output, target, atomic, "w") as handle:
+        yield handle
 
 
 @contextmanager
@@ -209,19 +192,29 @@ def open_binary_output(output: str | os.PathLike | None, fmt: str) -> Iterator[I
     target, atomic = output_path(Path(output))
     if not target.parent.is_dir():
         raise InputError(f"{output}: the folder {target.parent} does not exist")
+    if not atomic and fmt == "parquet" and stat.S_ISCHR(target.stat().st_mode):
+        raise InputError(f"{output}: is a terminal; Parquet is binary, give a file name")
+    with _opened(output, target, atomic, "wb") as handle:
+        yield handle
+
+
+@contextmanager
+def _opened(output: str | os.PathLike, target: Path, atomic: bool, mode: str) -> Iterator[IO[Any]]:
+    """`target` opened in `mode` ("w" or "wb"): written through when not `atomic` (a FIFO, a terminal), else
+    under a temporary name renamed onto it on success and removed on any failure (Ctrl-C included)."""
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     if not atomic:
-        if fmt == "parquet" and stat.S_ISCHR(target.stat().st_mode):
-            raise InputError(f"{output}: is a terminal; Parquet is binary, give a file name")
-        with writing(target), open(target, "wb") as handle:
+        with writing(target), open(target, mode, **text) as handle:
             yield handle
         return
     clean_stale_temporaries(target)
     temporary = temporary_name(target)
     try:
-        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
+        handle = open(temporary, mode, **text)  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise InputError(f"{output}: cannot write here ({exc.strerror})") from None
     try:
+        # read errors became InputErrors in read_lines, so an OSError here is the output's (a full disk)
         with writing(target), handle:
             yield handle
         with writing(target):
