@@ -53,26 +53,33 @@ def read_raw_rows(path: Path) -> tuple[list, list, str, int]:
     Also returns how rows are named in messages ("line" or "row") and the number of the first one,
     so that training (`load_file`) and `data check` point at the same place for the same row.
     """
-    from datasets import load_dataset
 
     builder = FORMATS.get(path.suffix.lower())
     if builder is None:
         raise DataError(f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-    if builder == "csv":
-        check_quotes(path, kwargs.get("delimiter", ","))
-    try:
-        raw = load_dataset(builder, data_files=str(path), split="train", **kwargs)
-    except Exception as exc:  # datasets raises many types for malformed files; the user needs one line
-        raise DataError(f"{path}: could not be read as {builder}: {first_line(exc)}") from exc
+    raw = load_table(path, builder, str(path))
     if builder == "text":
         texts, labels, row_name = _split_semicolon_lines(path, raw["text"])
     else:
         texts, labels = read_columns(path, raw)
         row_name = "line" if builder == "json" else "row"
     return texts, labels, row_name, 2 if builder == "csv" else 1
+
+
+def load_table(path: Path, builder: str, what: str) -> Dataset:
+    """`path` read by its `datasets` builder (tab-separated for .tsv, CSV quotes checked first), or one
+    DataError line naming `what` ("data.csv", "--transfer data.csv") where it cannot be read."""
+    from datasets import load_dataset
+
+    kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+    if builder == "csv":
+        check_quotes(path, kwargs.get("delimiter", ","))
+    try:
+        return load_dataset(builder, data_files=str(path), split="train", **kwargs)
+    except Exception as exc:  # datasets raises many types for malformed files; the user needs one line
+        raise DataError(f"{what}: could not be read as {builder}: {first_line(exc)}") from exc
 
 
 def check_quotes(path: Path, delimiter: str = ",") -> None:

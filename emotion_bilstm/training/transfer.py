@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import TEXT_COLUMNS, find_split_files, goemotions, read_raw_rows
-from ..data.formats import FORMATS, check_quotes
+from ..data.formats import FORMATS, load_table
 from ..data.hygiene import normaliser
 from ..errors import DataError, first_line
 
@@ -69,18 +69,11 @@ def read_transfer_texts(source: str | os.PathLike) -> list[str]:
 
 def _text_column(path: Path) -> list[str]:
     """The text column of a CSV/TSV/JSON lines/Parquet file, read with its `datasets` builder."""
-    from datasets import load_dataset
 
     builder = FORMATS.get(path.suffix.lower())
     if builder is None or builder == "text":
         raise DataError(f"--transfer {path}: unknown format {path.suffix!r} (use .txt, .csv, .tsv, .jsonl or .parquet)")
-    kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-    if builder == "csv":
-        check_quotes(path, kwargs.get("delimiter", ","))
-    try:
-        raw = load_dataset(builder, data_files=str(path), split="train", **kwargs)
-    except Exception as exc:  # datasets raises many types for malformed files; the user needs one line
-        raise DataError(f"--transfer {path}: could not be read as {builder}: {first_line(exc)}") from exc
+    raw = load_table(path, builder, f"--transfer {path}")
     column = next((c for c in TEXT_COLUMNS if c in raw.column_names), None)
     if column is None:
         raise DataError(
