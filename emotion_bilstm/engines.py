@@ -281,7 +281,7 @@ def reference_logits(model: nn.Module, ids: list[list[int]], batch_size: int = 5
 
     Every row must hold at least one id (packed LSTMs refuse empty sequences).
     """
-    logits = torch.empty(len(ids), model.config["num_labels"])
+    logits = torch.empty(len(ids), model.config.num_labels)
     if not ids:
         return logits
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

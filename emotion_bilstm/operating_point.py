@@ -26,7 +26,7 @@ def label_offset_for_recall(model: Any, texts: Sequence[str], label: str, recall
     model reads get no label at all (`predict`), so the k come from the others: `recall` is the share
     of all `texts`, as the figures count it.
     """
-    label_id = model.config["label2id"][label]
+    label_id = model.config.label2id[label]
     ids = [row for row in model.encode(list(texts)) if reads_a_word(row)]
     if not ids:
         raise ValueError(f"none of the {len(texts)} {label} texts holds a word the model reads")
@@ -55,7 +55,7 @@ def shift_label_logit(model: Any, label: str, offset: float) -> None:
     """Add `offset` to `label`'s logit for good: folded into the classifier's bias, so every engine
     (`predict`, `explain`, calibration, evaluation) sees the same shifted logits."""
     with torch.no_grad():
-        model.classifier.bias[model.config["label2id"][label]] += offset
+        model.classifier.bias[model.config.label2id[label]] += offset
 
 
 def set_label_recall(
@@ -66,7 +66,7 @@ def set_label_recall(
     Returns the figures for metrics.json, or None when there is nothing to fit on (no such label, or
     validation was trained on: its recall there would be memorisation, as for the temperature).
     """
-    label_id = model.config["label2id"].get(label)
+    label_id = model.config.label2id.get(label)
     texts = [text for text, gold in zip(validation["text"], validation["label"], strict=True) if gold == label_id]
     if label_id is None or not texts:
         log(f"--{label}-recall: no {label} text in the validation split; logit left as trained")

@@ -137,7 +137,7 @@ def score(args: argparse.Namespace) -> None:
     texts = {key: [t for t, _ in rows] for key, rows in sets.items()}
     gate_odds = []
     for gate in gates:
-        ids = gate.config["label2id"]
+        ids = gate.config.label2id
         lp = {key: log_probabilities(gate, texts[key]) for key in sets}
         gate_odds.append({key: lp[key][:, ids["neutral"]] - lp[key][:, ids["emotional"]] for key in sets})
     # each model once: its log-probabilities, and which texts it reads a word of (vocabularies differ by seed)
