@@ -7,11 +7,12 @@ plus GoEmotions train mapped with --keep-partly-mapped, at most 2,500 neutral co
 the release seed, repeated and conflicting rows dropped), read by the package's own
 `training.setup.load_training_data`, with its seven labels in the default model's order.
 
-The model is `AutoModelForSequenceClassification` (for BERT-like encoders: the [CLS] vector through the
-pretrained pooler, then a linear layer), not a linear head on mean pooling: the folder it saves is then
-a plain transformers classifier that `emo-cli train --teacher`, `pipeline("text-classification")` or any
-other transformers code loads without custom code, as it loads a Hub teacher. The logits are saved as
-trained (the student fits its own neutral shift).
+`--pooling cls` (the default) trains `AutoModelForSequenceClassification` (for BERT-like encoders: the
+[CLS] vector through the pretrained pooler, then a linear layer): the folder it saves is a plain
+transformers classifier that any transformers code loads, as it loads a Hub teacher. `--pooling mean`
+puts a linear layer on the mean of the token vectors, as sentence encoders are trained to be read
+(`emotion_bilstm.training.pooled_teacher`; `emo-cli train --teacher` loads it, stock transformers code
+does not). The logits are saved as trained (the student fits its own neutral shift).
 
 Training checkpoints every --checkpoint-minutes, after each epoch, and on SIGTERM/SIGINT (model,
 optimizer, scheduler, RNG state, step; a temporary file renamed into place), so `--resume` continues a
@@ -47,6 +48,7 @@ from emotion_bilstm.data.robustness import accuracy, label_rate, real_text_figur
 from emotion_bilstm.labels import CANONICAL
 from emotion_bilstm.operating_point import offset_for_recall
 from emotion_bilstm.training import TrainConfig
+from emotion_bilstm.training.pooled_teacher import MeanPooledClassifier
 from emotion_bilstm.training.setup import build_accelerator, load_training_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,6 +77,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--name", default=None, help="run name: runs/teachers/NAME (default from the settings)")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument(
+        "--pooling", choices=("cls", "mean"), default="cls", help="what the linear layer reads (see above)"
+    )
     parser.add_argument("--max-length", type=int, default=64, help="tokens kept per text")
     parser.add_argument("--lr", type=float, default=5e-5, help="peak AdamW learning rate")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -98,6 +103,7 @@ def parse_args() -> argparse.Namespace:
         stem = Path(args.model).name if Path(args.model).exists() else args.model.split("/")[-1]
         stem = "minilm-l6" if stem == "model" and "minilm" in args.model.lower() else stem
         args.name = f"{stem}-e{args.epochs}-len{args.max_length}-lr{args.lr:g}-seed{args.seed}"
+        args.name += "-mean" if args.pooling == "mean" else ""
         args.name += f"-limit{args.limit}" if args.limit else ""
     return args
 
@@ -257,13 +263,16 @@ def main() -> None:
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        args.model,
-        num_labels=len(names),
-        id2label=dict(enumerate(names)),
-        label2id={name: i for i, name in enumerate(names)},
-        problem_type="single_label_classification",
-    )
+    if args.pooling == "mean":
+        model = MeanPooledClassifier.from_encoder(args.model, names)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            args.model,
+            num_labels=len(names),
+            id2label=dict(enumerate(names)),
+            label2id={name: i for i, name in enumerate(names)},
+            problem_type="single_label_classification",
+        )
     encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
     batches_per_epoch = math.ceil(len(texts) / args.batch_size)
     total = batches_per_epoch * args.epochs
@@ -367,7 +376,11 @@ def main() -> None:
         "name": args.name,
         "source": source_of(args.model),
         "source_sha256": sha256(Path(args.model) / "model.safetensors") if Path(args.model).is_dir() else None,
-        "architecture": f"AutoModelForSequenceClassification ({type(model).__name__})",
+        "architecture": (
+            f"MeanPooledClassifier ({type(model.encoder).__name__})"
+            if args.pooling == "mean"
+            else f"AutoModelForSequenceClassification ({type(model).__name__})"
+        ),
         "settings": {k: v for k, v in settings_of(args).items() if k not in ("model", "data", "goemotions")},
         "threads": args.threads,
         "train_rows": len(texts),

@@ -115,15 +115,21 @@ def fingerprint(folder: Path) -> str:
 
 
 def load_teacher(folder: Path) -> tuple[Any, Any]:
-    """The teacher's model (in eval mode) and tokenizer, loaded by `transformers`' Auto classes."""
+    """The teacher's model (in eval mode) and tokenizer: `transformers`' Auto classes, or a mean-pooled head."""
     require_transformers()
     import transformers
 
+    from . import pooled_teacher
+
     transformers.logging.set_verbosity_error()  # no weight-loading bars or notes on the student's log
     transformers.logging.disable_progress_bar()
+    config = parse_json(read_bounded(folder / "config.json", str(folder), CONFIG_LIMIT), f"{folder}/config.json")
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(str(folder))
+        if isinstance(config, dict) and pooled_teacher.is_mean_pooled(config):
+            model = pooled_teacher.MeanPooledClassifier.from_pretrained(folder)
+        else:
+            model = transformers.AutoModelForSequenceClassification.from_pretrained(str(folder))
     except Exception as exc:  # a folder transformers cannot read: one line naming it
         raise EmotionBiLSTMError(f"--teacher {folder}: could not be loaded: {first_line(exc)}") from exc
     return model.eval(), tokenizer
