@@ -25,7 +25,15 @@ from typing import IO, Any
 from .errors import DataError, InputError, OutputError, first_line
 from .stream import open_binary_output
 
-BATCH_ROWS = 8192
+
+def _batch_rows() -> int:
+    """Rows per record batch, and so per part of a run in parts: EMOTION_BILSTM_BATCH_ROWS (a positive
+    integer; smaller parts resume at a finer grain and spread a small table over more processes), else 8192."""
+    value = os.environ.get("EMOTION_BILSTM_BATCH_ROWS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 8192
+
+
+BATCH_ROWS = _batch_rows()
 LOG_EVERY_ROWS = 100_000
 COLLISION_PREFIX = "pred_"
 TABLE_FORMATS = ("parquet", "csv", "jsonl")
@@ -219,11 +227,16 @@ def text_values(batch: Any, text_column: str, path: Path) -> list[str | None]:
     return column.to_pylist()
 
 
+def has_text(text: str | None) -> bool:
+    """A text to classify: not null, empty or blank (those get a null prediction)."""
+    return text is not None and bool(text.strip())
+
+
 def predict_batch(model: Any, texts: list[str | None], names: dict[str, str], labels: list[str], **predict: Any):
     """The prediction columns (name -> pyarrow array) for `texts`; a null or blank text gets nulls."""
     import pyarrow as pa
 
-    chosen = [i for i, text in enumerate(texts) if text is not None and text.strip()]
+    chosen = [i for i, text in enumerate(texts) if has_text(text)]
     results: list[dict[str, Any] | None] = [None] * len(texts)
     if chosen:
         for i, result in zip(chosen, model.predict([texts[i] for i in chosen], **predict), strict=True):
@@ -308,33 +321,68 @@ def classify_table(
     split: str | None = None,
 ) -> TableStats:
     """Classify `text_column` of every row of `input_path` into `output` (None: stdout), all columns kept."""
-    import pyarrow as pa
-
-    from .metrics import model_labels
-
     path = Path(input_path)
     batches, total = read_batches(path, split)
-    labels, stats = model_labels(model), TableStats()
-    names: dict[str, str] | None = None
+    classify = BatchClassifier(model, path, text_column, all_scores, batch_size, threshold)
+    stats = TableStats()
     with open_binary_output(output, fmt) as sink, _row_progress(show_progress, total) as advance:
         writer = TableWriter(sink, fmt)
         for batch in _reading(batches, path):
-            if names is None:
-                _check_column(batch.schema.names, text_column, path)
-                names = prediction_names(labels, getattr(model, "multi_label", False), all_scores, batch.schema.names)
-                stats.prefixed = any(name != plain for plain, name in names.items())
-            texts = text_values(batch, text_column, path)
-            columns, empty = predict_batch(
-                model, texts, names, labels, top_k=None, batch_size=batch_size, threshold=threshold
-            )
-            table = pa.Table.from_batches([batch])
-            for name, values in columns.items():
-                table = table.append_column(name, values)
+            table, empty = classify(batch)
             writer.write(table)
-            stats.rows, stats.batches, stats.no_text = stats.rows + len(texts), stats.batches + 1, stats.no_text + empty
-            advance(stats.rows, len(texts))
+            stats.rows, stats.batches, stats.no_text = stats.rows + len(table), stats.batches + 1, stats.no_text + empty
+            advance(stats.rows, len(table))
         writer.close()
+    stats.prefixed = classify.prefixed
     return stats
+
+
+class BatchClassifier:
+    """One record batch in, the same rows out as a table with the prediction columns appended.
+
+    The columns' names are fixed by the first batch (`prediction_names`), which is also where a missing
+    text column is refused."""
+
+    def __init__(
+        self,
+        model: Any,
+        path: Path,
+        text_column: str,
+        all_scores: bool,
+        batch_size: int,
+        threshold: float | None,
+    ) -> None:
+        from .metrics import model_labels
+
+        self.model, self.path, self.text_column, self.all_scores = model, path, text_column, all_scores
+        self.predict = {"top_k": None, "batch_size": batch_size, "threshold": threshold}
+        self.labels = model_labels(model)
+        self.names: dict[str, str] | None = None
+
+    @property
+    def prefixed(self) -> bool:
+        return self.names is not None and any(name != plain for plain, name in self.names.items())
+
+    def name_columns(self, columns: list[str]) -> dict[str, str]:
+        """The prediction columns' names for an input with `columns` (which must hold the text column)."""
+        _check_column(columns, self.text_column, self.path)
+        multi = getattr(self.model, "multi_label", False)
+        self.names = prediction_names(self.labels, multi, self.all_scores, columns)
+        return self.names
+
+    def __call__(self, batch: Any) -> tuple[Any, int]:
+        """The batch as a table with its predictions, and how many of its texts were null or empty."""
+        import pyarrow as pa
+
+        if self.names is None:
+            self.name_columns(batch.schema.names)
+        assert self.names is not None
+        texts = text_values(batch, self.text_column, self.path)
+        columns, empty = predict_batch(self.model, texts, self.names, self.labels, **self.predict)
+        table = pa.Table.from_batches([batch])
+        for name, values in columns.items():
+            table = table.append_column(name, values)
+        return table, empty
 
 
 def _reading(batches: Iterator[Any], path: Path) -> Iterator[Any]:

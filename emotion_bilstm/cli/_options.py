@@ -55,6 +55,15 @@ TextColumnOption = Annotated[
 AllScoresOption = Annotated[
     bool, typer.Option("--all-scores", help="Table input: add a `score_<label>` column per label.")
 ]
+TableResumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Table input: write the output in parts (.OUTPUT.parts/, joined at the end) and skip the parts "
+        "an interrupted run already wrote. Runs under `accelerate launch` always work in parts.",
+    ),
+]
+
 SplitOption = Annotated[
     Optional[str],
     typer.Option("--split", help="Read FILE as a Hub dataset id (owner/name) and classify this split (train)."),

@@ -16,7 +16,14 @@ from rich.markup import escape
 from ..enums import Engine, OutputFormat
 from ..errors import InputError
 from . import _shared
-from ._options import AllScoresOption, EngineOption, ModelOption, SplitOption, TextColumnOption
+from ._options import (
+    AllScoresOption,
+    EngineOption,
+    ModelOption,
+    SplitOption,
+    TableResumeOption,
+    TextColumnOption,
+)
 from ._shared import err, out
 
 
@@ -68,6 +75,7 @@ def classify(
     text_column: TextColumnOption = None,
     all_scores: AllScoresOption = False,
     split: SplitOption = None,
+    resume: TableResumeOption = False,
 ) -> None:
     """Classify a file line by line: one emotion (and scores) a line out, in input order.
 
@@ -78,17 +86,18 @@ def classify(
     [bold]emo-cli classify tweets.txt --format jsonl --output preds.jsonl[/bold]\n
     [bold]cat tweets.txt | emo-cli classify - --format csv[/bold]\n
     [bold]emo-cli classify tweets.parquet --text-column text --output preds.parquet[/bold]\n
-    [bold]emo-cli classify dair-ai/emotion --split test --output preds.parquet[/bold]
+    [bold]emo-cli classify dair-ai/emotion --split test --output preds.parquet[/bold]\n
+    [bold]accelerate launch --multi_gpu --num_processes 2 -m emotion_bilstm classify big.parquet -o out.parquet[/bold]
     """
     from ..tables import is_table_input
 
     if is_table_input(input, text_column, split):
         if top_k is not None or min_score is not None:
             raise InputError("--top-k and --min-score are for text files; table input takes --all-scores, --threshold")
-        table_args = (batch_size, progress, engine, threshold, text_column or "text", all_scores, split)
-        return _classify_table(input, model, format, output, *table_args)
-    if all_scores:
-        raise InputError("--all-scores is for table input: give --text-column")
+        options = {"text_column": text_column or "text", "all_scores": all_scores, "batch_size": batch_size}
+        options |= {"threshold": threshold, "model": model, "engine": engine.value}
+        return _classify_table(input, format, output, options, progress, split, resume)
+    _refuse_table_options(all_scores, resume)
     from ..stream import classify_file
 
     fmt = format.value if format else ("table" if output is None and sys.stdout.isatty() else "jsonl")
@@ -106,36 +115,67 @@ def classify(
         err.print(f"wrote {stats.lines} line(s) to {escape(str(output))} with the {escape(described)} engine")
 
 
+def _refuse_table_options(all_scores: bool, resume: bool) -> None:
+    """Text files are read one line at a time by one process: the table-only options are refused."""
+    import os
+
+    for given, option in ((all_scores, "--all-scores"), (resume, "--resume")):
+        if given:
+            raise InputError(f"{option} is for table input: give --text-column")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise InputError("classifying across processes reads a table: give --text-column (a text file: one process)")
+
+
 def _classify_table(
     input: str,
-    model: Optional[str],
     format: Optional[OutputFormat],
     output: Optional[Path],
-    batch_size: int,
+    options: dict,
     progress: Optional[bool],
-    engine: Engine,
-    threshold: Optional[float],
-    text_column: str,
-    all_scores: bool,
     split: Optional[str],
+    resume: bool,
 ) -> None:
-    """`classify` of a table (tables.py): all input columns kept, prediction columns added."""
+    """`classify` of a table (tables.py): all input columns kept, prediction columns added; in numbered
+    parts (table_parts.py) under `accelerate launch` or with --resume."""
+    from ..table_parts import classify_table_in_parts, launched_processes
     from ..tables import classify_table, is_hub_id, output_format
 
     fmt = output_format(output, format.value if format else None)
     if fmt == "parquet" and output is None:
         raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
+    processes = launched_processes()
+    if (resume or processes.count > 1) and output is None:
+        raise InputError("--resume and several processes write parts: give --output FILE")
     if is_hub_id(input, split):
         _shared.quiet_datasets()
-    loaded = _shared.load_model(model, engine.value)
-    stats = classify_table(
-        loaded, input, output, fmt, text_column, all_scores, batch_size, threshold, progress is not False, split
-    )
+    loaded = _shared.load_model(options["model"], options["engine"])
+    shown = progress is not False
+    if output is not None and (resume or processes.count > 1):
+        try:
+            stats = classify_table_in_parts(loaded, input, output, fmt, options, processes, resume, shown, split)
+        finally:
+            processes.finish()
+        if not processes.is_main:
+            return
+    else:
+        stats = classify_table(
+            loaded,
+            input,
+            output,
+            fmt,
+            options["text_column"],
+            options["all_scores"],
+            options["batch_size"],
+            options["threshold"],
+            shown,
+            split,
+        )
     for note in stats.notes():
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
         described = _shared.engine_description(loaded)
-        err.print(f"wrote {stats.rows} row(s) to {escape(str(output))} with the {escape(described)} engine")
+        parts = f" in {stats.batches} part(s) by {processes.count} process(es)" if resume or processes.count > 1 else ""
+        err.print(f"wrote {stats.rows} row(s) to {escape(str(output))}{parts} with the {escape(described)} engine")
 
 
 def predict(
