@@ -33,7 +33,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from cli_timing import measure_cli, measure_million, startup_times
+from cli_timing import measure_cli, measure_million, measure_parquet, startup_times
 from in_process import levers, measure_in_process
 from prepare import REPO, prepare_run
 from render import LEVER_TEXTS, render_markdown  # benchmarks/render.py: RESULTS.md from results.json
@@ -74,7 +74,8 @@ def main() -> None:
         systems = prepare_systems(run, results)
         measure_in_process(run, systems, results)
         measure_cli(run, results)
-        results["startup"] = startup_times(run.model_dir, run.workdir, args.repeats)
+        results["startup"] = startup_times(run)
+        results["parquet"] = measure_parquet(run)
         if not args.no_million:
             results["memory_1m"] = measure_million(run)
         log(f"[bench] levers on {LEVER_TEXTS:,} raw texts")

@@ -95,15 +95,62 @@ def measure_million(run: Run) -> dict[str, float]:
     return {"lines_per_s": BIG_FILE_LINES / seconds, "peak_rss_mib": rss}
 
 
-def startup_times(model_dir: Path, workdir: Path, repeats: int) -> dict[str, Any]:
-    one_line = workdir / "one.txt"
-    one_line.write_text("i feel so glad that you came\n")
-    help_runs = [run_process([*emo_cli(), "--help"])[0] for _ in range(max(repeats, 5))]
-    command = [*emo_cli(), "classify", str(one_line), "--model", str(model_dir), "-f", "jsonl"]
-    classify_runs = [run_process(command)[0] for _ in range(repeats)]
-    torch_runs = [run_process([sys.executable, "-c", "import torch"])[0] for _ in range(repeats)]
+STARTUP_RUNS = 5  # warm runs per command (after one discarded), medians compared
+PARQUET_ROWS = 200_000
+
+
+def warm_runs(command: list[str], runs: int = STARTUP_RUNS) -> dict[str, Any]:
+    """Wall seconds of `runs` runs of `command` after one discarded run (files and imports in the page cache)."""
+    run_process(command)
+    return stats([run_process(command)[0] for _ in range(runs)])
+
+
+def startup_times(run: Run) -> dict[str, Any]:
+    """Answering at once: `--help`, `predict` of one text, `classify` of a 10-line file, against `import
+    torch` and the peers' CLIs on the same file, each the median of STARTUP_RUNS warm runs, in one run."""
+    workdir, model = run.workdir, str(run.model_dir)
+    ten_lines = workdir / "ten.txt"
+    write_lines(ten_lines, run.inputs["raw"], 10)
+    out = str(workdir / "ten.jsonl")
+    log(f"[bench] start-up: {STARTUP_RUNS} warm runs of each one-text command")
     return {
-        "help_s": stats(help_runs),
-        "classify_one_line_s": stats(classify_runs),
-        "import_torch_s": stats(torch_runs),
+        "help_s": warm_runs([*emo_cli(), "--help"]),
+        "predict_one_text_s": warm_runs([*emo_cli(), "predict", "i feel so glad that you came", "--model", model]),
+        "classify_ten_lines_s": warm_runs([*emo_cli(), "classify", str(ten_lines), "--model", model, "-o", out]),
+        "classify_ten_lines_torch_s": warm_runs(
+            [*emo_cli(), "classify", str(ten_lines), "--model", model, "-o", out, "--engine", "torch"]
+        ),
+        "import_torch_s": warm_runs([sys.executable, "-c", "import torch"]),
+        "svm_ten_lines_s": warm_runs(
+            [sys.executable, str(HERE / "peer_cli.py"), "svm", str(workdir / "svm.pkl"), str(ten_lines), out]
+        ),
+        "fasttext_ten_lines_s": warm_runs(
+            [sys.executable, str(HERE / "peer_cli.py"), "fasttext", str(workdir / "fasttext.bin"), str(ten_lines), out]
+        ),
     }
+
+
+def measure_parquet(run: Run) -> dict[str, Any]:
+    """`classify` of a Parquet file of PARQUET_ROWS raw texts (id and text columns) into Parquet, end to end,
+    in one process and in two under `accelerate launch` (the multi-process path: parts, then a join)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source, out = run.workdir / "rows.parquet", run.workdir / "rows-out.parquet"
+    texts = run.inputs["raw"]
+    rows = {"id": list(range(PARQUET_ROWS)), "text": [texts[i % len(texts)] for i in range(PARQUET_ROWS)]}
+    pq.write_table(pa.table(rows), source, row_group_size=50_000)
+    classify = ["classify", str(source), "--model", str(run.model_dir), "-o", str(out), "--no-progress"]
+    launcher = [str(Path(sys.executable).with_name("accelerate")), "launch", "--multi_gpu", "--num_machines", "1"]
+    launcher += ["--mixed_precision", "no", "--dynamo_backend", "no", "--num_processes", "2"]
+    figures = {}
+    for processes, command in ((1, [*emo_cli(), *classify]), (2, [*launcher, "-m", "emotion_bilstm", *classify])):
+        log(f"[bench] classify {PARQUET_ROWS:,} Parquet rows in {processes} process(es)")
+        results = [run_process(command) for _ in range(max(1, run.args.repeats))]
+        figures[f"processes_{processes}"] = {
+            "rows_per_s": stats([PARQUET_ROWS / seconds for seconds, _ in results]),
+            "peak_rss_mib": stats([rss for _, rss in results]),  # the launcher's own in the 2-process case
+        }
+    source.unlink()
+    out.unlink(missing_ok=True)
+    return {"rows": PARQUET_ROWS, **figures}

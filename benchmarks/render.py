@@ -142,16 +142,40 @@ def accuracy_table(results: dict[str, Any]) -> list[str]:
 
 
 def startup_section(results: dict[str, Any]) -> list[str]:
-    """Start-up times and peak memory, ours only."""
+    """Start-up against `import torch` and the peers' CLIs, the Parquet path at 1 and 2 processes, memory."""
     startup, ours = results["startup"], results["systems"][OURS]
+    torch_s = startup["import_torch_s"]["median"]
+
+    def row(what: str, key: str) -> str:
+        entry = startup[key]
+        return f"| {what} | {fmt_seconds(entry)} | {entry['median'] / torch_s:.2f}x |"
+
     lines = [
         "",
-        "## Start-up and memory (ours)",
+        "## Start-up and memory",
         "",
-        f"- `emo-cli --help`: {fmt_seconds(startup['help_s'])}",
-        f"- `emo-cli classify` of a one-line file: {fmt_seconds(startup['classify_one_line_s'])}; of which "
-        f"`python -c 'import torch'` alone takes {fmt_seconds(startup['import_torch_s'])}",
+        "Each command end to end, the median of 5 warm runs (one discarded before), in this run; the ratio",
+        "is against `python -c 'import torch'` measured beside it.",
+        "",
+        "| command | seconds | vs `import torch` |",
+        "| --- | --- | --- |",
+        row("`emo-cli --help`", "help_s"),
+        row('`emo-cli predict "one text"` (NumPy engine)', "predict_one_text_s"),
+        row("`emo-cli classify` of a 10-line raw file (NumPy engine)", "classify_ten_lines_s"),
+        row("the same, `--engine torch`", "classify_ten_lines_torch_s"),
+        row("TF-IDF + LinearSVC (benchmarks/peer_cli.py), the same file", "svm_ten_lines_s"),
+        row("fastText (benchmarks/peer_cli.py), the same file", "fasttext_ten_lines_s"),
+        row("`python -c 'import torch'`", "import_torch_s"),
     ]
+    if "parquet" in results:
+        parquet = results["parquet"]
+        one, two = parquet["processes_1"]["rows_per_s"], parquet["processes_2"]["rows_per_s"]
+        lines.append("")
+        lines.append(
+            f"- `classify` of {parquet['rows']:,} raw texts in Parquet into Parquet, end to end: "
+            f"{one['median']:,.0f} rows/s in one process, {two['median']:,.0f} in two under `accelerate launch` "
+            f"({two['median'] / one['median']:.2f}x; start-up of the launcher and the process group included)"
+        )
     if "memory_1m" in results:
         million = results["memory_1m"]
         lines.append(
