@@ -79,7 +79,7 @@ def main() -> None:
         if not args.no_million:
             results["memory_1m"] = measure_million(run)
         log(f"[bench] levers on {LEVER_TEXTS:,} raw texts")
-        results["levers"] = levers(systems.ours, run.file_texts["raw"][:LEVER_TEXTS], args)
+        results["levers"] = levers(systems.ours, run.model_dir, run.file_texts["raw"][:LEVER_TEXTS], args)
     finally:
         shutil.rmtree(run.workdir, ignore_errors=True)
     results["training"] = training_figures(run.model_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from peers import at_neutral_recall
@@ -55,7 +56,7 @@ def measure_in_process(run: Run, systems: Systems, results: dict[str, Any]) -> N
         results["systems"][name] = entry
 
 
-def levers(model: Any, texts: list[str], args: argparse.Namespace) -> dict:
+def levers(model: Any, model_dir: Path, texts: list[str], args: argparse.Namespace) -> dict:
     """What each speed-up gives on raw text, each measured against the path without it, in this same run."""
     import torch
 
@@ -84,6 +85,12 @@ def levers(model: Any, texts: list[str], args: argparse.Namespace) -> dict:
         "+ fast_lstm, float32 (batch 512)": rate_runs(n, predict(engine="fast", python_tokens=True), repeats),
         "fast_lstm, bfloat16 recurrence": rate_runs(n, predict(engine="fast-bf16", python_tokens=True), repeats),
     }
+    from emotion_bilstm import pipeline
+
+    light = pipeline(str(model_dir))  # the CLI's default engine: the same weights, no torch in it
+    figures["NumPy engine (the CLI's default), float32, batch 512"] = rate_runs(
+        n, lambda: light.predict(texts, batch_size=512), repeats
+    )
     for batch_size in (128, 2048):
         figures[f"fast_lstm float32, batch {batch_size}"] = rate_runs(
             n, predict(engine="fast", python_tokens=True, batch_size=batch_size), repeats

@@ -203,6 +203,10 @@ def levers_section(results: dict[str, Any]) -> list[str]:
         )
     rust, python = levers["tokenizer only: Rust encode_batch"], levers["tokenizer only: one-pass Python"]
     lines.append(f"\nOne-pass Python normaliser vs Rust tokenizer alone, on raw text: {ratio(python, rust)}.")
+    numpy_engine = levers.get("NumPy engine (the CLI's default), float32, batch 512")
+    if numpy_engine is not None:
+        fast = levers["+ fast_lstm, float32 (batch 512)"]
+        lines.append(f"NumPy engine vs fast_lstm float32, both at their default threads: {ratio(numpy_engine, fast)}.")
     if not results["engine"]["bfloat16_native"]:
         lines.append(
             "This CPU has no bfloat16 units, so PyTorch emulates the bfloat16 product: that row is slower here, "
