@@ -123,7 +123,7 @@ def prepare(
         _compute(folder, fold, accelerator.device, say, show_progress),
         accelerator,
         say,
-        teacher_cache.cache_about(config.teacher, fingerprint),
+        teacher_cache.cache_about(config.teacher, fingerprint, fold),
     )
     rows = len(train_texts) + len(transfer.texts)
     agreement = (outputs[rows:].argmax(dim=1) == torch.tensor(validation["label"])).float().mean().item()

@@ -7,7 +7,11 @@ student's labels, before any neutral shift, at temperature 1) and `text_sha256` 
 the sha256 of each text as the teacher read it). The file's metadata holds a key: a hash of the
 teacher's fingerprint, the label fold and the format, so `--resume` and a re-run with the same teacher
 reuse every row, new texts (other data, more transfer text) are computed alone, and another teacher
-or label map recomputes everything. The file is rewritten (atomically) only when a row was computed.
+or label map recomputes everything. The file is rewritten (atomically) only when a row was computed, or
+when its metadata predates what `cache_about` records now.
+
+The metadata also records the teacher's and the student's labels and the fold (`cache_about`), so
+that such a file can be read without the teacher.
 
 Under `accelerate launch` the main process computes and writes first; the others then read the file.
 """
@@ -51,22 +55,30 @@ def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def read_cache(path: Path, key: str, say: Callable[[str], None]) -> dict[bytes, torch.Tensor]:
-    """The cached rows by text hash, or none when the file is missing, another teacher's, or unreadable."""
+def read_cache(path: Path, key: str, say: Callable[[str], None]) -> tuple[dict[bytes, torch.Tensor], dict[str, str]]:
+    """The cached rows by text hash and the file's metadata, or none when the file is missing, another
+    teacher's, or unreadable."""
     if not path.is_file():
-        return {}
-    from safetensors import safe_open
-
+        return {}, {}
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            if (handle.metadata() or {}).get("key") != key:
-                say(f"teacher: {path} holds another teacher's (or label map's) outputs: computing them anew")
-                return {}
-            log_probs, hashes = handle.get_tensor("log_probs"), handle.get_tensor("text_sha256")
+        rows, metadata = read_rows(path)
     except Exception as exc:  # a cut-off or foreign file is recomputed, never trusted
         say(f"teacher: {path} cannot be read ({first_line(exc)}): computing the outputs anew")
-        return {}
-    return {bytes(h.tolist()): row for h, row in zip(hashes, log_probs, strict=True)}
+        return {}, {}
+    if metadata.get("key") != key:
+        say(f"teacher: {path} holds another teacher's (or label map's) outputs: computing them anew")
+        return {}, {}
+    return rows, metadata
+
+
+def read_rows(path: Path) -> tuple[dict[bytes, torch.Tensor], dict[str, str]]:
+    """A cache file's rows by text hash and its metadata (raises what safetensors raises)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+        log_probs, hashes = handle.get_tensor("log_probs"), handle.get_tensor("text_sha256")
+    return {bytes(h.tolist()): row for h, row in zip(hashes, log_probs, strict=True)}, metadata
 
 
 def write_cache(path: Path, rows: dict[bytes, torch.Tensor], key: str, about: dict[str, str]) -> None:
@@ -96,11 +108,12 @@ def cached_outputs(
     """Each text's cached row (texts x labels), `compute` run by the main process on the texts not cached.
 
     Returns the rows and how many texts were computed (0: all reused). Only the main process computes
-    and writes; the others read the file once it is written.
+    and writes; the others read the file once it is written. A file written before `about` held what it
+    holds now (the labels and fold, which training from the file alone needs) is rewritten with it.
     """
     hashes = [text_hash(text) for text in texts]
     with accelerator.main_process_first():
-        rows = read_cache(path, key, say)
+        rows, metadata = read_cache(path, key, say)
         wanted = dict(zip(hashes, texts, strict=True))  # one row per distinct text
         missing = [h for h in wanted if h not in rows]
         if missing and not accelerator.is_main_process:
@@ -112,9 +125,19 @@ def cached_outputs(
             say(f"teacher: computed {len(missing)} output(s), reused {len(wanted) - len(missing)}; cached in {path}")
         else:
             say(f"teacher: reused all {len(wanted)} cached output(s) from {path}")
+            if accelerator.is_main_process and not about.keys() <= metadata.keys():
+                write_cache(path, rows, key, about)
     return torch.stack([rows[h] for h in hashes]), len(missing)
 
 
-def cache_about(teacher: str, fingerprint: str) -> dict[str, str]:
-    """Plain metadata for someone reading the file: which teacher, by which fingerprint."""
-    return {"teacher": teacher, "fingerprint": fingerprint, "format": str(FORMAT)}
+def cache_about(teacher: str, fingerprint: str, fold: LabelFold) -> dict[str, str]:
+    """Metadata for someone reading the file, and for training from it alone: which teacher, by which
+    fingerprint, its labels, the student's (JSON lists, id order) and the fold between them (JSON)."""
+    return {
+        "teacher": teacher,
+        "fingerprint": fingerprint,
+        "format": str(FORMAT),
+        "teacher_labels": json.dumps(list(fold.teacher_labels)),
+        "student_labels": json.dumps(list(fold.student_labels)),
+        "label_fold": json.dumps(fold.describe()),
+    }
