@@ -152,6 +152,196 @@ def test_resume_and_a_rerun_reuse_the_cached_outputs_and_another_teacher_recompu
         assert handle.metadata()["fingerprint"] == teacher.fingerprint(teacher_dir)
 
 
+# ----- training from a teacher's cached outputs alone ---------------------------------------------------
+
+MADE_UP = "sha256:made-up"  # the fingerprint of a teacher that never existed: only its outputs file does
+
+
+def data_texts(data: Path) -> list[str]:
+    """The tiny dataset's training and validation texts (every text a run on it needs without --transfer)."""
+    lines = [*(data / "train.txt").read_text().splitlines(), *(data / "validation.txt").read_text().splitlines()]
+    return [line.rpartition(";")[0] for line in lines]
+
+
+def write_outputs_file(path: Path, texts: list[str], labels: list[str] | tuple[str, ...] = LABELS, **about: str):
+    """A teacher-outputs file as the cache writes it: random log-probabilities for `texts` over `labels`,
+    folded by name; `about` replaces metadata (a value of "" drops that entry). Returns its rows by text."""
+    import torch
+
+    from emotion_bilstm.training import teacher_cache
+    from emotion_bilstm.training.teacher_labels import fold_labels
+
+    fold = fold_labels(list(labels), list(labels))
+    torch.manual_seed(0)
+    rows = {text: torch.randn(len(labels)).log_softmax(-1) for text in texts}
+    metadata = {**teacher_cache.cache_about("made-up-teacher", MADE_UP, fold), **about}
+    metadata = {name: value for name, value in metadata.items() if value}
+    by_hash = {teacher_cache.text_hash(text): row for text, row in rows.items()}
+    teacher_cache.write_cache(path, by_hash, teacher_cache.cache_key(MADE_UP, fold), metadata)
+    return rows
+
+
+class NoTransformers:
+    """An import hook that finds no `transformers`, as where it is not installed."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == "transformers":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def without_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import transformers` raises ImportError and it is not in sys.modules (`datasets` looks there, so
+    a None entry would break it), and the teacher is never run."""
+    from emotion_bilstm.training import teacher
+
+    for name in [name for name in sys.modules if name.partition(".")[0] == "transformers"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [NoTransformers(), *sys.meta_path])
+    monkeypatch.setattr(teacher, "run_teacher", lambda *args: pytest.fail("the teacher was run"))
+    with pytest.raises(ImportError):
+        import transformers  # noqa: F401
+
+
+def recording_prepare(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The Distillation each run's `distill.prepare` returns, in order."""
+    from emotion_bilstm.training import distill
+
+    prepared, real = [], distill.prepare
+    monkeypatch.setattr(distill, "prepare", lambda *args: prepared.append(real(*args)) or prepared[-1])
+    return prepared
+
+
+def test_a_run_reads_its_teacher_targets_from_an_outputs_file_alone(
+    tmp_path: Path, tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from emotion_bilstm.training import train
+
+    texts = data_texts(tiny_dataset)
+    outputs = tmp_path / "outputs.safetensors"
+    rows = write_outputs_file(outputs, [*texts, "a text this run does not need"])
+    written = outputs.read_bytes()
+    without_transformers(monkeypatch)
+    prepared = recording_prepare(monkeypatch)
+    summary = train(tiny_config(tiny_dataset, tmp_path / "o", epochs=1, teacher=str(outputs)), show_progress=False)
+
+    train_texts = texts[:600]  # the targets are the training rows' (no transfer set here), in the data's order
+    assert torch.equal(prepared[0].targets, torch.stack([rows[text] for text in train_texts]))
+    distillation = summary["distillation"]
+    assert (distillation["teacher"], distillation["fingerprint"]) == ("made-up-teacher", MADE_UP)
+    assert distillation["teacher_outputs"] == {"computed": 0, "read_from": str(outputs.resolve())}
+    assert distillation["label_fold"]["groups"]["joy"] == ["joy"]
+    assert outputs.read_bytes() == written  # only read
+    assert not cache_file(tmp_path / "o").exists()  # nothing copied: --resume reads the same file again
+
+
+@pytest.mark.slow
+def test_a_run_from_the_teachers_cache_alone_has_the_targets_of_the_run_with_the_teacher(
+    tmp_path: Path, tiny_dataset: Path, teacher_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import torch
+
+    from emotion_bilstm.training import train
+
+    prepared = recording_prepare(monkeypatch)
+    transfer = [str(transfer_file(tmp_path / "unlabelled.txt", tiny_dataset))]
+    config = tiny_config(tiny_dataset, tmp_path / "taught", epochs=1, teacher=str(teacher_dir), transfer=transfer)
+    taught = train(config, show_progress=False)["distillation"]
+    committed = tmp_path / "teachers" / "tiny"  # as data/teachers/NAME: the outputs and no config.json
+    committed.mkdir(parents=True)
+    shutil.copy(cache_file(tmp_path / "taught"), committed / "outputs.safetensors")
+    shutil.rmtree(teacher_dir)
+    without_transformers(monkeypatch)
+
+    config = tiny_config(tiny_dataset, tmp_path / "alone", epochs=1, teacher=str(committed), transfer=transfer)
+    alone = train(config, show_progress=False)["distillation"]
+    assert len(prepared[1].targets) == 800 and torch.equal(prepared[0].targets, prepared[1].targets)
+    assert (alone["teacher"], alone["fingerprint"]) == (str(teacher_dir), taught["fingerprint"])
+    assert alone["teacher_outputs"] == {"computed": 0, "read_from": str((committed / "outputs.safetensors").resolve())}
+    for name in ("teacher_labels", "label_fold", "transfer", "rows", "teacher_validation_accuracy"):
+        assert alone[name] == taught[name], name
+
+
+def test_a_run_needing_texts_the_outputs_file_lacks_is_refused_in_one_line(tmp_path: Path, tiny_dataset: Path) -> None:
+    outputs = tmp_path / "outputs.safetensors"
+    write_outputs_file(outputs, data_texts(tiny_dataset)[5:])
+    result = run_cli("train", "--data", str(tiny_dataset), "-o", str(tmp_path / "out"), "--cpu", "--no-progress",
+                     "--teacher", str(outputs))  # fmt: skip
+    assert_one_line_error(result, "no teacher outputs for 5 of the 720 texts", "with the teacher itself",
+                          progress_lines_ok=True)  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_outputs_file_over_other_labels_is_refused_naming_both(tmp_path: Path, tiny_dataset: Path) -> None:
+    from emotion_bilstm.training import train
+
+    outputs = tmp_path / "outputs.safetensors"
+    write_outputs_file(outputs, data_texts(tiny_dataset), labels=LABELS[::-1])  # the same labels, another order
+    with pytest.raises(EmotionBiLSTMError) as refused:
+        train(tiny_config(tiny_dataset, tmp_path / "o", teacher=str(outputs)), show_progress=False)
+    message = str(refused.value)
+    assert f"over the labels {', '.join(LABELS[::-1])}, this run's are {', '.join(LABELS)}" in message
+    assert "\n" not in message
+
+
+def test_an_outputs_file_is_refused_with_a_label_map_or_without_its_labels_recorded(tmp_path: Path) -> None:
+    from emotion_bilstm.training.distill import check_settings
+
+    outputs = tmp_path / "outputs.safetensors"
+    write_outputs_file(outputs, ["a text"])
+    (tmp_path / "map.json").write_text("{}")
+    with pytest.raises(EmotionBiLSTMError, match="already folded onto the student's labels"):
+        check_settings(
+            tiny_config(tmp_path, tmp_path / "o", teacher=str(outputs), teacher_label_map=str(tmp_path / "map.json"))
+        )
+    assert check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(tmp_path))) == outputs  # its folder
+
+    write_outputs_file(outputs, ["a text"], student_labels="", teacher_labels="", label_fold="")  # as before
+    with pytest.raises(EmotionBiLSTMError, match="does not record the student's labels"):
+        check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(outputs)))
+    write_outputs_file(outputs, ["a text"], fingerprint="sha256:another")  # the key is not the metadata's
+    with pytest.raises(EmotionBiLSTMError, match="does not give its key"):
+        check_settings(tiny_config(tmp_path, tmp_path / "o", teacher=str(outputs)))
+
+
+def test_a_cache_written_before_the_labels_were_recorded_is_rewritten_with_them(tmp_path: Path) -> None:
+    import contextlib
+
+    import torch
+
+    from emotion_bilstm.training import teacher_cache
+    from emotion_bilstm.training.teacher_labels import fold_labels
+
+    class OneProcess:
+        is_main_process = True
+        main_process_first = staticmethod(contextlib.nullcontext)
+
+    cache = tmp_path / "outputs.safetensors"
+    rows = write_outputs_file(cache, ["one text", "another"], student_labels="", teacher_labels="", label_fold="")
+    fold = fold_labels(list(LABELS), list(LABELS))
+    about = teacher_cache.cache_about("made-up-teacher", MADE_UP, fold)
+    key = teacher_cache.cache_key(MADE_UP, fold)
+    outputs, computed = teacher_cache.cached_outputs(
+        ["another"], cache, key, lambda texts: pytest.fail("computed"), OneProcess(), lambda line: None, about
+    )
+    assert computed == 0 and torch.equal(outputs[0], rows["another"])
+    recorded = teacher_cache.recorded_teacher(cache)
+    assert recorded.fold == fold and len(teacher_cache.read_rows(cache)[0]) == 2  # every row kept
+
+
+def test_the_committed_teacher_outputs_can_be_trained_from() -> None:
+    from emotion_bilstm.training import teacher_cache
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "teachers" / "minilm-l6-e1-len64-lr5e-05-seed42"
+    recorded = teacher_cache.recorded_teacher(teacher_cache.outputs_file(str(folder)))  # its key checked too
+    assert recorded.fold.student_labels == (*LABELS, "neutral") == recorded.fold.teacher_labels
+    assert recorded.fold.targets == tuple(range(7))
+    assert recorded.fingerprint == "sha256:552ff1b8c281d9fe2467196839f86fc27d199d7aaf60ccd1a19a319c602bd5a3"
+
+
 # ----- the label fold ----------------------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 Set-up (`prepare`): the teacher's labels folded onto the student's (teacher_labels.py), the transfer
 set read and deduplicated (transfer.py), and the teacher's log-probabilities for every training,
-transfer and validation text taken from the cache or computed once (teacher_cache.py, teacher.py).
+transfer and validation text taken from the cache or computed once (teacher_cache.py, teacher.py). A
+teacher-outputs file (`--teacher FILE`, e.g. data/teachers/NAME) gives the fold and every row alone,
+without the teacher or `transformers`.
 Each training row then carries its teacher row into the batch, and `distillation_loss` replaces the
 main loss, the way goemotions_head.py adds its own (Hinton et al. 2015; Tang et al. 2019):
 
@@ -60,10 +62,13 @@ class Distillation:
 
 
 def check_settings(config: TrainConfig) -> Path | None:
-    """Refuse distillation settings that cannot work, before any data is read; the teacher's folder, if any.
+    """Refuse distillation settings that cannot work, before any data is read; the teacher's folder, or the
+    teacher-outputs file it names (teacher_cache.outputs_file), if any.
 
     Without --teacher, its settings are refused (they would silently do nothing); with it, a multi-label
     run, a missing `transformers` (naming the extra) and a teacher that is neither a folder nor a Hub id.
+    A teacher-outputs file needs no `transformers`, but a file whose metadata cannot be trained from, or
+    a --teacher-label-map (the file's fold is fixed), is refused.
     """
     if not config.teacher:
         defaults = {item.name: item.default for item in fields(TrainConfig) if item.name in DISTILLATION_OPTIONS}
@@ -77,6 +82,15 @@ def check_settings(config: TrainConfig) -> Path | None:
         return None
     if config.multi_label:
         raise_multi_label()
+    outputs = teacher_cache.outputs_file(config.teacher)
+    if outputs is not None:
+        if config.teacher_label_map:
+            raise EmotionBiLSTMError(
+                f"--teacher-label-map: the outputs in {outputs} are already folded onto the student's labels "
+                "(the fold is in the file): drop --teacher-label-map, or give the teacher itself"
+            )
+        teacher_cache.recorded_teacher(outputs)
+        return outputs
     teacher.require_transformers()
     if config.teacher_label_map and not Path(config.teacher_label_map).is_file():
         raise EmotionBiLSTMError(f"--teacher-label-map {config.teacher_label_map}: no such file")
@@ -93,15 +107,20 @@ def raise_multi_label() -> None:
 def prepare(
     config: TrainConfig,
     data: TrainingData,
-    folder: Path,
+    source: Path,
     accelerator: Any,
     say: Callable[[str], None],
     show_progress: bool,
 ) -> Distillation:
-    """The fold, the transfer set and the teacher's outputs for every training, transfer and validation text."""
+    """The fold, the transfer set and the teacher's outputs for every training, transfer and validation text:
+    from the teacher's folder (and the run's cache), or from a teacher-outputs file alone."""
     if data.multi:
         raise_multi_label()
-    fold = fold_labels(teacher.teacher_labels(folder), data.names, config.teacher_label_map)
+    recorded = teacher_cache.recorded_teacher(source) if source.is_file() else None
+    if recorded is not None:
+        fold = _recorded_fold(recorded, data.names)
+    else:
+        fold = fold_labels(teacher.teacher_labels(source), data.names, config.teacher_label_map)
     groups = "; ".join(f"{student} <- {', '.join(sources)}" for student, sources in fold.groups().items())
     say(f"--teacher {config.teacher}: its labels onto the student's: {groups}")
     if fold.dropped():
@@ -114,23 +133,16 @@ def prepare(
         if config.transfer
         else TransferSet()
     )
-    fingerprint = teacher.fingerprint(folder)
     texts = [*train_texts, *transfer.texts, *validation["text"]]
-    outputs, computed = teacher_cache.cached_outputs(
-        texts,
-        teacher_cache.cache_path(config.checkpoint_path()),
-        teacher_cache.cache_key(fingerprint, fold),
-        _compute(folder, fold, accelerator.device, say, show_progress),
-        accelerator,
-        say,
-        teacher_cache.cache_about(config.teacher, fingerprint),
-    )
+    if recorded is not None:
+        outputs, named = _read_outputs(texts, recorded, say)
+    else:
+        outputs, named = _teacher_outputs(texts, config, source, fold, accelerator, say, show_progress)
     rows = len(train_texts) + len(transfer.texts)
     agreement = (outputs[rows:].argmax(dim=1) == torch.tensor(validation["label"])).float().mean().item()
     say(f"teacher: validation accuracy {agreement:.4f} (its answers folded onto the student's labels)")
     summary = {
-        "teacher": teacher.hub_or_folder(config.teacher),
-        "fingerprint": fingerprint,
+        **named,
         "teacher_labels": list(fold.teacher_labels),
         "label_fold": fold.describe(),
         "alpha": config.distill_alpha,
@@ -139,9 +151,56 @@ def prepare(
         "transfer": transfer.describe(),
         "rows": {"labelled": len(data.splits["train"]), "transfer": len(transfer.texts)},
         "teacher_validation_accuracy": round(agreement, 5),
-        "teacher_outputs": {"computed": computed, "cached_in": str(teacher_cache.cache_path(config.checkpoint_path()))},
     }
     return Distillation(transfer, outputs[:rows], summary)
+
+
+def _recorded_fold(recorded: teacher_cache.RecordedTeacher, names: list[str]) -> LabelFold:
+    """The fold a teacher-outputs file was written with, refused where its student labels are not the run's
+    (in order: a row's columns are the labels' ids)."""
+    if list(recorded.fold.student_labels) != names:
+        raise EmotionBiLSTMError(
+            f"--teacher {recorded.path}: its outputs are over the labels {', '.join(recorded.fold.student_labels)}, "
+            f"this run's are {', '.join(names)} (they must match, in order)"
+        )
+    return recorded.fold
+
+
+def _teacher_outputs(
+    texts: list[str],
+    config: TrainConfig,
+    folder: Path,
+    fold: LabelFold,
+    accelerator: Any,
+    say: Callable[[str], None],
+    show_progress: bool,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The teacher's rows, from the run's cache or computed; how metrics.json names the teacher and its cache."""
+    fingerprint = teacher.fingerprint(folder)
+    cache = teacher_cache.cache_path(config.checkpoint_path())
+    outputs, computed = teacher_cache.cached_outputs(
+        texts,
+        cache,
+        teacher_cache.cache_key(fingerprint, fold),
+        _compute(folder, fold, accelerator.device, say, show_progress),
+        accelerator,
+        say,
+        teacher_cache.cache_about(config.teacher, fingerprint, fold),
+    )
+    named = {"teacher": teacher.hub_or_folder(config.teacher), "fingerprint": fingerprint}
+    return outputs, {**named, "teacher_outputs": {"computed": computed, "cached_in": str(cache)}}
+
+
+def _read_outputs(
+    texts: list[str], recorded: teacher_cache.RecordedTeacher, say: Callable[[str], None]
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The rows of a teacher-outputs file, without the teacher; metrics.json names the teacher the file
+    records (its name and fingerprint when it was run) and the file itself."""
+    outputs = teacher_cache.outputs_from_file(texts, recorded)
+    say(f"teacher: read all {len(set(texts))} output(s) from {recorded.path} (teacher {recorded.teacher})")
+    read_from = str(recorded.path.resolve())
+    named = {"teacher": recorded.teacher, "fingerprint": recorded.fingerprint}
+    return outputs, {**named, "teacher_outputs": {"computed": 0, "read_from": read_from}}
 
 
 def _compute(

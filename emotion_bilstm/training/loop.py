@@ -58,7 +58,7 @@ def train(
         raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
     if config.goemotions_auxiliary_weight:
         goemotions_head.goemotions_source(config.add_data)  # refuses before any data is read
-    teacher_folder = distill.check_settings(config)  # refuses before any data is read
+    teacher = distill.check_settings(config)  # refuses before any data is read; a folder or an outputs file
     check_model_output(Path(config.output_dir), overwrite=config.overwrite, resume=config.resume)
     check_checkpoint_dir(config.checkpoint_path())
     resumed = state_to_resume(config)
@@ -67,8 +67,8 @@ def train(
     say(f"training on {accelerator.num_processes} process(es), device {accelerator.device}")
     set_seed(config.seed)
     data = load_training_data(config, accelerator, say)
-    if teacher_folder is not None:
-        data.distillation = distill.prepare(config, data, teacher_folder, accelerator, say, show_progress)
+    if teacher is not None:
+        data.distillation = distill.prepare(config, data, teacher, accelerator, say, show_progress)
     tokenizer, glove = build_tokenizer(config, [*data.splits["train"]["text"], *data.transfer_texts()], say)
     train_loader, val_loader = get_dataloaders(config, data, tokenizer)
     model = build_model(config, data, tokenizer, glove, say)

@@ -245,7 +245,8 @@ class TrainConfig:
         panel=DISTILLATION,
         help="Distil a fine-tuned transformers sequence classifier (a folder or a Hub id) into the BiLSTM: "
         "its probabilities, mapped onto the student's labels, become soft targets. Single-label students "
-        'only. Needs pip install "emotion-bilstm[teacher]" (training only; the saved model does not).',
+        'only. Needs pip install "emotion-bilstm[teacher]" (training only; the saved model does not). '
+        "Or a teacher's cached outputs (an outputs.safetensors, or a folder holding one): no transformers needed.",
     )
     teacher_label_map: str | None = setting(
         None,

@@ -57,10 +57,15 @@ def teacher_folder(teacher: str) -> Path:
     path = Path(teacher).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise EmotionBiLSTMError(f"--teacher {teacher}: no config.json in the folder (not a transformers model)")
+            raise EmotionBiLSTMError(
+                f"--teacher {teacher}: no config.json in the folder (not a transformers model), "
+                "nor an outputs.safetensors of a teacher's outputs"
+            )
         return path
     if path.exists() or teacher.startswith((".", "/", "~")) or teacher.count("/") > 1:
-        raise EmotionBiLSTMError(f"--teacher {teacher}: not a model folder or a Hub id (owner/name)")
+        raise EmotionBiLSTMError(
+            f"--teacher {teacher}: not a model folder or a Hub id (owner/name), nor a teacher-outputs file"
+        )
     from huggingface_hub import snapshot_download
 
     try:
