@@ -110,6 +110,7 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
         "distill_alpha": 0.5,
         "distill_temperature": 2.0,
         "distill_loss": "kl",
+        "transfer_augment": 0,
     }
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
     expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))

@@ -1,8 +1,9 @@
 """Distillation (`--teacher`): a fine-tuned transformer's probabilities as soft targets for the BiLSTM.
 
 Set-up (`prepare`): the teacher's labels folded onto the student's (teacher_labels.py), the transfer
-set read and deduplicated (transfer.py), and the teacher's log-probabilities for every training,
-transfer and validation text taken from the cache or computed once (teacher_cache.py, teacher.py). A
+set read, grown by augmented copies of the training texts (augment.py) and deduplicated (transfer.py),
+and the teacher's log-probabilities for every training, transfer and validation text taken from the
+cache or computed once (teacher_cache.py, teacher.py). A
 teacher-outputs file (`--teacher FILE`, e.g. data/teachers/NAME) gives the fold and every row alone,
 without the teacher or `transformers`.
 Each training row then carries its teacher row into the batch, and `distillation_loss` replaces the
@@ -33,7 +34,7 @@ import torch
 
 from ..enums import DistillLoss
 from ..errors import EmotionBiLSTMError
-from . import teacher, teacher_cache
+from . import augment, teacher, teacher_cache
 from .goemotions_head import NO_LABEL
 from .settings import TrainConfig
 from .teacher_labels import LabelFold, fold_labels
@@ -49,6 +50,7 @@ DISTILLATION_OPTIONS = {
     "distill_alpha": "--distill-alpha",
     "distill_temperature": "--distill-temperature",
     "distill_loss": "--distill-loss",
+    "transfer_augment": "--transfer-augment",
 }
 
 
@@ -127,12 +129,7 @@ def prepare(
         say(f"teacher: dropped {', '.join(fold.dropped())} (their probability is renormalised away)")
     train_texts = data.train_texts()
     validation = data.splits["validation"]
-    test_texts = list(data.splits["test"]["text"]) if "test" in data.splits else []
-    transfer = (
-        transfer_set(config.transfer, [*train_texts, *validation["text"], *test_texts], say)
-        if config.transfer
-        else TransferSet()
-    )
+    transfer, augmented = _transfer(config, data, say)
     texts = [*train_texts, *transfer.texts, *validation["text"]]
     if recorded is not None:
         outputs, named = _read_outputs(texts, recorded, say)
@@ -149,10 +146,28 @@ def prepare(
         "temperature": config.distill_temperature,
         "loss": config.distill_loss,
         "transfer": transfer.describe(),
+        **({"transfer_augment": augmented} if augmented is not None else {}),
         "rows": {"labelled": len(data.splits["train"]), "transfer": len(transfer.texts)},
         "teacher_validation_accuracy": round(agreement, 5),
     }
     return Distillation(transfer, outputs[:rows], summary)
+
+
+def _transfer(
+    config: TrainConfig, data: TrainingData, say: Callable[[str], None]
+) -> tuple[TransferSet, dict[str, Any] | None]:
+    """The transfer set: the --transfer sources, then the --transfer-augment copies of the labelled training
+    texts, deduplicated against every split's texts; what metrics.json records of the copies, if any."""
+    if not config.transfer and not config.transfer_augment:
+        return TransferSet(), None
+    test_texts = list(data.splits["test"]["text"]) if "test" in data.splits else []
+    data_texts = [*data.train_texts(), *data.splits["validation"]["text"], *test_texts]
+    copies = augment.training_copies(config, list(data.splits["train"]["text"])) if config.transfer_augment else None
+    transfer = transfer_set(config.transfer, data_texts, say, copies=copies.texts if copies else ())
+    if copies is None:
+        return transfer, None
+    say(copies.line(transfer.copies_kept))
+    return transfer, copies.describe(transfer.copies_kept)
 
 
 def _recorded_fold(recorded: teacher_cache.RecordedTeacher, names: list[str]) -> LabelFold:

@@ -287,6 +287,16 @@ class TrainConfig:
         help="kl: T^2 KL(teacher || student) at the temperature; mse: squared error between the student's "
         "logits and the teacher's log-probabilities (Tang et al. 2019), both centred per text.",
     )
+    transfer_augment: int = setting(
+        0,
+        low=0,
+        high=20,
+        metavar="K",
+        panel=DISTILLATION,
+        help="Add K augmented copies of each labelled training text to the transfer set (Tang et al. 2019): "
+        "words dropped, swapped for --pretrained-vectors neighbours, cut to an n-gram; the teacher labels them. "
+        "Seeded by --seed. 0: off.",
+    )
 
     def __post_init__(self) -> None:
         """Refuse a bad choice or an out-of-range number before any data is read.

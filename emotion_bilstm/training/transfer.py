@@ -15,6 +15,8 @@ Texts are deduplicated by their normalised form (as the data check and --dedupe 
 each other, against every text of the data's splits (training, validation, test) and against the
 hand-written everyday sets in data/everyday (a test set and a supplement kept out of training).
 Texts the model reads as nothing are dropped. Each source's counts are logged and recorded.
+Augmented copies of the training texts (`--transfer-augment`, augment.py) follow the sources, deduplicated
+the same way.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class TransferSet:
     dropped: dict[str, int] = field(
         default_factory=lambda: {"repeated": 0, "in_the_data": 0, "in_everyday": 0, "empty": 0}
     )
+    copies_kept: int = 0  # of the augmented copies (--transfer-augment), the last of `texts`
 
     def describe(self) -> dict[str, Any]:
         return {"sources": self.sources, "texts": len(self.texts), "dropped": self.dropped}
@@ -108,8 +111,10 @@ def transfer_set(
     data_texts: Iterable[str],
     say: Callable[[str], None],
     everyday: Path = EVERYDAY,
+    copies: Sequence[str] = (),
 ) -> TransferSet:
-    """The texts of every source, in order, without repeats, texts of the data, everyday texts or empty ones."""
+    """The texts of every source, in order, then the augmented `copies`, without repeats, texts of the data,
+    everyday texts or empty ones."""
     normalise = normaliser()
     in_data = {normalise(text) for text in data_texts}
     if not everyday.is_dir():
@@ -117,8 +122,9 @@ def transfer_set(
     in_everyday = {normalise(text) for text in everyday_texts(everyday)}
     kept: set[str] = set()
     found = TransferSet()
-    for source in sources:
-        texts = read_transfer_texts(source)
+
+    def keep_new(texts: Sequence[str]) -> int:
+        """Append the texts not dropped; how many were."""
         before = len(found.texts)
         for text in texts:
             key = normalise(text)
@@ -128,10 +134,15 @@ def transfer_set(
                 found.texts.append(text)
             else:
                 found.dropped[reason] += 1
-        added = len(found.texts) - before
+        return len(found.texts) - before
+
+    for source in sources:
+        texts = read_transfer_texts(source)
+        added = keep_new(texts)
         found.sources.append({"source": os.fspath(source), "read": len(texts), "kept": added})
         say(f"--transfer {source}: {len(texts)} texts, kept {added}, dropped {len(texts) - added}")
-    if sources and not found.texts:
+    found.copies_kept = keep_new(copies)
+    if (sources or copies) and not found.texts:
         raise DataError("--transfer: no text left once texts of the data and data/everyday were dropped")
     drops = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in found.dropped.items() if n)
     say(f"transfer set: {len(found.texts)} texts" + (f" (dropped: {drops})" if drops else ""))
