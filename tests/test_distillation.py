@@ -152,6 +152,32 @@ def test_resume_and_a_rerun_reuse_the_cached_outputs_and_another_teacher_recompu
         assert handle.metadata()["fingerprint"] == teacher.fingerprint(teacher_dir)
 
 
+@pytest.mark.slow
+def test_augmented_copies_join_the_transfer_set_and_a_rerun_reuses_their_teacher_outputs(
+    tmp_path: Path, tiny_dataset: Path, teacher_dir: Path
+) -> None:
+    from emotion_bilstm.training import train
+
+    output = tmp_path / "student"
+    result = train_tiny_through_cli(
+        tiny_dataset, output, "--teacher", str(teacher_dir), "--transfer-augment", "2", epochs=1
+    )
+    assert "--transfer-augment 2: 1200 copies of 600 training texts" in result.stderr
+    assert "no swaps (no --pretrained-vectors)" in result.stderr
+    distillation = json.loads((output / "metrics.json").read_text())["distillation"]
+    augmented = distillation["transfer_augment"]
+    assert (augmented["per_text"], augmented["made"], augmented["swaps_from"]) == (2, 1200, None)
+    assert 0 < augmented["kept"] < 1200  # some copies are their text unchanged, or repeats
+    assert distillation["rows"]["transfer"] == augmented["kept"] == distillation["transfer"]["texts"]
+    assert distillation["teacher_outputs"]["computed"] == 720 + augmented["kept"]
+
+    again = train(
+        tiny_config(tiny_dataset, output, epochs=1, teacher=str(teacher_dir), transfer_augment=2, overwrite=True),
+        show_progress=False,
+    )["distillation"]
+    assert again["transfer_augment"] == augmented and again["teacher_outputs"]["computed"] == 0  # the same copies
+
+
 # ----- training from a teacher's cached outputs alone ---------------------------------------------------
 
 MADE_UP = "sha256:made-up"  # the fingerprint of a teacher that never existed: only its outputs file does
