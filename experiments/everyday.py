@@ -125,8 +125,18 @@ def mean_sd(values: list[float]) -> dict[str, float]:
     return {"mean": round(mean, 4), "sd": round(sd, 4)}
 
 
+def teacher_named(where: str) -> str:
+    """A teacher by its name, wherever its run read it from: its folder (runs/teachers/NAME) or its cached
+    outputs (data/teachers/NAME/outputs.safetensors) give the same targets, so one lever."""
+    path = Path(where)
+    return path.parent.name if path.suffix == ".safetensors" else path.name
+
+
 def overrides_named(overrides: dict, against: dict) -> str:
     """How `overrides` differ from the recipe's `against`, as a lever's name."""
+    if "teacher" in overrides:
+        overrides = {**overrides, "teacher": teacher_named(overrides["teacher"])}
+        overrides |= {"transfer": [Path(p).name for p in overrides.get("transfer") or []]}
     changed = [f"{k}={v}" for k, v in sorted(overrides.items()) if against.get(k) != v]
     dropped = [f"no {k}" for k in sorted(against) if k not in overrides]
     return ", ".join(changed + dropped)
