@@ -3,11 +3,13 @@
 Every figure comes from a child process timed with its start-up (imports, model load) included
 and its own peak resident memory: `measure_cli` runs each system's classify over a file of each
 input, `measure_million` ours once over 1,000,000 lines (memory must stay flat), `startup_times`
-our `--help`, a one-line classify and `import torch`. The peers run benchmarks/peer_cli.py.
+our `--help`, `predict` of one text and `classify` of a 10-line file against `import torch` and the
+peers' CLIs (benchmarks/peer_cli.py), and `measure_parquet` a Parquet file in 1 and 2 processes.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,8 +143,15 @@ def measure_parquet(run: Run) -> dict[str, Any]:
     rows = {"id": list(range(PARQUET_ROWS)), "text": [texts[i % len(texts)] for i in range(PARQUET_ROWS)]}
     pq.write_table(pa.table(rows), source, row_group_size=50_000)
     classify = ["classify", str(source), "--model", str(run.model_dir), "-o", str(out), "--no-progress"]
+    import socket
+
+    with socket.socket() as probe:  # a free port: another launch on this machine may hold the default one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    threads = max(1, (os.cpu_count() or 2) // 2)  # the machine's cores shared by the two, as one process has them
     launcher = [str(Path(sys.executable).with_name("accelerate")), "launch", "--multi_gpu", "--num_machines", "1"]
     launcher += ["--mixed_precision", "no", "--dynamo_backend", "no", "--num_processes", "2"]
+    launcher += ["--num_cpu_threads_per_process", str(threads), "--main_process_port", str(port)]
     figures = {}
     for processes, command in ((1, [*emo_cli(), *classify]), (2, [*launcher, "-m", "emotion_bilstm", *classify])):
         log(f"[bench] classify {PARQUET_ROWS:,} Parquet rows in {processes} process(es)")

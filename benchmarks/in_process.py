@@ -8,6 +8,7 @@ raw text against the path without it, in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,17 @@ def levers(model: Any, model_dir: Path, texts: list[str], args: argparse.Namespa
     from emotion_bilstm import pipeline
 
     light = pipeline(str(model_dir))  # the CLI's default engine: the same weights, no torch in it
-    figures["NumPy engine (the CLI's default), float32, batch 512"] = rate_runs(
-        n, lambda: light.predict(texts, batch_size=512), repeats
-    )
+    threads = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # its worker count, as torch's threads for fast_lstm
+    try:
+        figures["NumPy engine (the CLI's default), float32, batch 512"] = rate_runs(
+            n, lambda: light.predict(texts, batch_size=512), repeats
+        )
+    finally:
+        if threads is None:
+            os.environ.pop("OMP_NUM_THREADS")
+        else:
+            os.environ["OMP_NUM_THREADS"] = threads
     for batch_size in (128, 2048):
         figures[f"fast_lstm float32, batch {batch_size}"] = rate_runs(
             n, predict(engine="fast", python_tokens=True, batch_size=batch_size), repeats

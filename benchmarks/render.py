@@ -147,7 +147,9 @@ def startup_section(results: dict[str, Any]) -> list[str]:
     torch_s = startup["import_torch_s"]["median"]
 
     def row(what: str, key: str) -> str:
-        entry = startup[key]
+        entry = startup.get(key)  # a results.json from before a row was measured lacks it
+        if entry is None:
+            return f"| {what} | not measured in this run | |"
         return f"| {what} | {fmt_seconds(entry)} | {entry['median'] / torch_s:.2f}x |"
 
     lines = [
@@ -161,6 +163,7 @@ def startup_section(results: dict[str, Any]) -> list[str]:
         "| --- | --- | --- |",
         row("`emo-cli --help`", "help_s"),
         row('`emo-cli predict "one text"` (NumPy engine)', "predict_one_text_s"),
+        row("`emo-cli classify` of a one-line file (before the 10-line rows existed)", "classify_one_line_s"),
         row("`emo-cli classify` of a 10-line raw file (NumPy engine)", "classify_ten_lines_s"),
         row("the same, `--engine torch`", "classify_ten_lines_torch_s"),
         row("TF-IDF + LinearSVC (benchmarks/peer_cli.py), the same file", "svm_ten_lines_s"),
@@ -206,7 +209,7 @@ def levers_section(results: dict[str, Any]) -> list[str]:
     numpy_engine = levers.get("NumPy engine (the CLI's default), float32, batch 512")
     if numpy_engine is not None:
         fast = levers["+ fast_lstm, float32 (batch 512)"]
-        lines.append(f"NumPy engine vs fast_lstm float32, both at their default threads: {ratio(numpy_engine, fast)}.")
+        lines.append(f"NumPy engine vs fast_lstm float32, at the same threads: {ratio(numpy_engine, fast)}.")
     if not results["engine"]["bfloat16_native"]:
         lines.append(
             "This CPU has no bfloat16 units, so PyTorch emulates the bfloat16 product: that row is slower here, "

@@ -30,7 +30,7 @@ def _batch_rows() -> int:
     """Rows per record batch, and so per part of a run in parts: EMOTION_BILSTM_BATCH_ROWS (a positive
     integer; smaller parts resume at a finer grain and spread a small table over more processes), else 8192."""
     value = os.environ.get("EMOTION_BILSTM_BATCH_ROWS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 8192
+    return int(value) if value.isdecimal() and int(value) > 0 else 8192
 
 
 BATCH_ROWS = _batch_rows()
@@ -49,9 +49,10 @@ class TableStats:
     batches: int = 0
     no_text: int = 0  # null, empty or blank texts: a null prediction
     prefixed: bool = False  # prediction columns got COLLISION_PREFIX
+    reused_parts: int = 0  # classify_table_in_parts --resume: parts an earlier run had written
 
     def notes(self) -> list[str]:
-        notes = []
+        notes = [f"--resume: reused {self.reused_parts} part(s) written before"] if self.reused_parts else []
         if self.no_text:
             notes.append(f"{self.no_text} row(s) had a null or empty text: label null")
         if self.prefixed:

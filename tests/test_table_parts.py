@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -54,40 +55,76 @@ def test_two_processes_write_the_rows_of_one_in_input_order(
 ) -> None:
     source = write_input(tmp_path / "in.parquet", 523)
     expected, _ = one_process(trained_model_dir, source, tmp_path / "one.parquet")
-    barrier = threading.Barrier(2)
-    written: dict[int, list[str]] = {}
-    failures: list[BaseException] = []
+    written: dict[int, list[int]] = {}
     write_part = table_parts._write_part
 
     def record(path: Path, table: pa.Table) -> None:
-        written.setdefault(threading.get_ident(), []).append(path.name)
+        written.setdefault(threading.get_ident(), []).append(int(path.name[5:13]))
         write_part(path, table)
-
-    def process(index: int) -> None:
-        try:
-            group = table_parts.Processes(index, 2, barrier.wait)
-            table_parts.classify_table_in_parts(
-                light.pipeline(trained_model_dir), str(source), tmp_path / "two.parquet", "parquet",
-                settings(), group, show_progress=False,
-            )  # fmt: skip
-        except BaseException as exc:  # reported by the main thread
-            failures.append(exc)
-            barrier.abort()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(table_parts, "_write_part", record)
-        threads = [threading.Thread(target=process, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert not failures, failures
+        failures = in_two_threads(trained_model_dir, source, tmp_path / "two.parquet")
+    assert failures == [None, None]
     assert pq.read_table(tmp_path / "two.parquet").equals(expected)
     assert expected.num_rows == 523 and expected.column_names[:4] == ["id", "text", "label", "pred_label"]
-    shares = sorted(sorted(names) for names in written.values())
-    assert len(shares) == 2 and len(shares[0]) + len(shares[1]) == 11  # ceil(523 / 50) parts, each written once
-    assert shares[0][0] == "part-00000000.parquet" and shares[1][0] == "part-00000001.parquet"  # i mod 2
+    shares = sorted(sorted(numbers) for numbers in written.values())
+    assert shares == [list(range(0, 11, 2)), list(range(1, 11, 2))]  # ceil(523 / 50) parts, batch i to process i mod 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "one.parquet", "two.parquet"]  # parts gone
+
+
+def in_two_threads(model_dir: Path, source: Path, output: Path, resume: bool = False) -> list[str | None]:
+    """Two processes, played by threads: a barrier for `wait`, a shared slot for `share`. Each one's error."""
+    barrier, slot = threading.Barrier(2, timeout=120), {}  # a timeout, not abort(): that races the other's wake-up
+    failures: list[str | None] = [None, None]
+
+    def share(index: int):
+        def hand_out(value: object) -> object:
+            if index == 0:
+                slot["value"] = value
+            barrier.wait()
+            return slot["value"]
+
+        return hand_out
+
+    def process(index: int) -> None:
+        try:
+            group = table_parts.Processes(index, 2, share=share(index), wait=barrier.wait)
+            model = light.pipeline(model_dir)
+            table_parts.classify_table_in_parts(
+                model, str(source), output, "parquet", settings(), group, resume=resume, show_progress=False
+            )
+        except Exception as exc:  # reported by the test
+            failures[index] = str(exc)
+
+    threads = [threading.Thread(target=process, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_the_main_processs_refusal_reaches_every_process_in_the_same_words(
+    trained_model_dir: Path, tmp_path: Path, small_parts: None
+) -> None:
+    source = write_input(tmp_path / "in.parquet", 120)
+    (tmp_path / ".out.parquet.parts").mkdir()  # an earlier run's parts: refused without --resume
+    failures = in_two_threads(trained_model_dir, source, tmp_path / "out.parquet")
+    assert failures[0] is not None and "--resume" in failures[0] and failures[1] == failures[0]
+    assert not (tmp_path / "out.parquet").exists() and list((tmp_path / ".out.parquet.parts").iterdir()) == []
+
+
+def test_a_type_parquet_cannot_hold_goes_through_the_parts_unchanged(trained_model_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"text": t, "meta": {}}) + "\n" for t in ["i am happy", "so sad", ""]))
+    output = tmp_path / "out.jsonl"
+    stats = table_parts.classify_table_in_parts(
+        light.pipeline(trained_model_dir), str(source), output, "jsonl", settings(), table_parts.Processes(), True
+    )
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [row["meta"] for row in rows] == [{}, {}, {}] and [row["label"] is None for row in rows] == [0, 0, 1]
+    assert stats.rows == 3 and stats.no_text == 1 and not (tmp_path / ".out.jsonl.parts").exists()
 
 
 class Crash(Exception):
@@ -121,7 +158,7 @@ def test_resume_after_a_crash_writes_the_same_file_and_removes_only_its_parts(
             crashing, str(source), output, "parquet", settings(), table_parts.Processes(), resume=True
         )
     assert not output.exists()
-    assert sorted(p.name for p in folder.iterdir()) == [f"part-0000000{i}.parquet" for i in range(3)] + ["run.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [f"part-0000000{i}.arrow" for i in range(3)] + ["run.json"]
     (folder / "notes.txt").write_text("mine")  # not the tool's: it stays
 
     with pytest.raises(InputError, match="--resume"):  # an earlier run's parts are never reused unasked
@@ -137,6 +174,7 @@ def test_resume_after_a_crash_writes_the_same_file_and_removes_only_its_parts(
     assert 10_000 - calls.allowed == 1 + 8 - 3  # the probe and the five parts not written before
     assert pq.read_table(output).equals(expected)
     assert (stats.rows, stats.batches, stats.no_text, stats.prefixed) == (400, 8, one_stats.no_text, True)
+    assert stats.reused_parts == 3
     assert one_stats.no_text == sum(not t for t in texts(400))  # null, and the empty texts of 0 words
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
 
@@ -214,18 +252,19 @@ def test_accelerate_launch_two_processes_and_kill_9_then_resume(trained_model_di
     output, folder = tmp_path / "killed.parquet", tmp_path / ".killed.parquet.parts"
     run = launch(source, output, trained_model_dir)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(folder.glob("part-*.parquet"))) < 6:
+    while time.monotonic() < deadline and len(list(folder.glob("part-*.arrow"))) < 6:
         time.sleep(0.01)
     ranks = rank_pids(output)
     assert 1 in ranks, (ranks, run.poll())
     os.kill(ranks[1], signal.SIGKILL)
     run.communicate(timeout=120)
     assert run.returncode != 0 and not output.exists()
-    written = len(list(folder.glob("part-*.parquet")))
+    written = len(list(folder.glob("part-*.arrow")))
     assert 0 < written < 240
 
     resumed = launch(source, output, trained_model_dir, "--resume")
     _, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, stderr.decode()
+    assert f"reused {written} part(s) written before" in stderr.decode()  # only the missing ones were classified
     assert pq.read_table(output).equals(pq.read_table(reference))
     assert not folder.exists()

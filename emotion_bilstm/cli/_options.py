@@ -59,8 +59,9 @@ TableResumeOption = Annotated[
     bool,
     typer.Option(
         "--resume",
-        help="Table input: write the output in parts (.OUTPUT.parts/, joined at the end) and skip the parts "
-        "an interrupted run already wrote. Runs under `accelerate launch` always work in parts.",
+        help="Table input: work in parts (.OUTPUT.parts/, joined into OUTPUT at the end), skipping those an "
+        "interrupted run wrote. Give it from the first run: a plain one-process run writes no parts. Runs "
+        "under `accelerate launch` always work in parts.",
     ),
 ]
 

@@ -117,12 +117,12 @@ def classify(
 
 def _refuse_table_options(all_scores: bool, resume: bool) -> None:
     """Text files are read one line at a time by one process: the table-only options are refused."""
-    import os
+    from ..table_parts import launched_count
 
     for given, option in ((all_scores, "--all-scores"), (resume, "--resume")):
         if given:
             raise InputError(f"{option} is for table input: give --text-column")
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if launched_count() > 1:
         raise InputError("classifying across processes reads a table: give --text-column (a text file: one process)")
 
 
@@ -137,27 +137,29 @@ def _classify_table(
 ) -> None:
     """`classify` of a table (tables.py): all input columns kept, prediction columns added; in numbered
     parts (table_parts.py) under `accelerate launch` or with --resume."""
-    from ..table_parts import classify_table_in_parts, launched_processes
+    from ..table_parts import classify_table_in_parts, launched_count, launched_processes
     from ..tables import classify_table, is_hub_id, output_format
 
     fmt = output_format(output, format.value if format else None)
     if fmt == "parquet" and output is None:
         raise InputError("Parquet is binary: give --output FILE.parquet, not standard output")
-    processes = launched_processes()
-    if (resume or processes.count > 1) and output is None:
+    in_parts = resume or launched_count() > 1
+    if in_parts and (output is None or str(output) == "-"):
         raise InputError("--resume and several processes write parts: give --output FILE")
     if is_hub_id(input, split):
         _shared.quiet_datasets()
-    loaded = _shared.load_model(options["model"], options["engine"])
     shown = progress is not False
-    if output is not None and (resume or processes.count > 1):
+    if in_parts:
+        processes = launched_processes()
         try:
+            loaded = _shared.load_model(options["model"], options["engine"])
             stats = classify_table_in_parts(loaded, input, output, fmt, options, processes, resume, shown, split)
         finally:
             processes.finish()
         if not processes.is_main:
             return
     else:
+        loaded = _shared.load_model(options["model"], options["engine"])
         stats = classify_table(
             loaded,
             input,
@@ -174,7 +176,7 @@ def _classify_table(
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     if output is not None:
         described = _shared.engine_description(loaded)
-        parts = f" in {stats.batches} part(s) by {processes.count} process(es)" if resume or processes.count > 1 else ""
+        parts = f" in {stats.batches} part(s) by {launched_count()} process(es)" if in_parts else ""
         err.print(f"wrote {stats.rows} row(s) to {escape(str(output))}{parts} with the {escape(described)} engine")
 
 
