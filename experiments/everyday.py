@@ -43,6 +43,8 @@ from emotion_bilstm.training.settings import parse_overrides  # noqa: E402
 
 EVERYDAY_TRAIN = ROOT / "data" / "everyday" / "train.tsv"
 RESULTS = ROOT / "experiments" / "everyday.jsonl"
+# everyday.py applies the neutral shift itself, at each operating point: it is not a training override
+RECIPE_OVERRIDES = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
 NEUTRAL_RECALLS = (0.6, 0.7)  # operating points: neutral's logit shifted until this share of validation neutral gets it
 
 
@@ -142,22 +144,32 @@ def overrides_named(overrides: dict, against: dict) -> str:
     return ", ".join(changed + dropped)
 
 
+def flags(row: dict) -> list[str]:
+    """The run's tokenizer and data flags (not `--set` overrides), as the report words them."""
+    return (
+        (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if row["supplement"] else [])
+        + (["emoji as tokens only (no emoji-to-word rules)"] if row.get("emoji_tokens_only") else [])
+        + (['"!" and "?" kept as tokens'] if row.get("keep_marks") else [])
+    )
+
+
+def is_recipe(row: dict) -> bool:
+    """Whether the run is the recipe itself: its overrides and no flag."""
+    return row["overrides"] == RECIPE_OVERRIDES and not flags(row)
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The runs in `path`, the last row of each name: a run scored again replaces its earlier row."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return list({row["name"]: row for row in rows}.values())
+
+
 def report(rows: list[dict]) -> dict:
     """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made."""
     point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
-    # everyday.py applies the neutral shift itself, at each operating point: it is not a training override
-    recipe_overrides = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
-
-    def flags(r: dict) -> list[str]:
-        return (
-            (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if r["supplement"] else [])
-            + (["emoji as tokens only (no emoji-to-word rules)"] if r.get("emoji_tokens_only") else [])
-            + (['"!" and "?" kept as tokens'] if r.get("keep_marks") else [])
-        )
-
-    recipe = {r["seed"]: r for r in rows if r["overrides"] == recipe_overrides and not flags(r)}
+    recipe = {r["seed"]: r for r in rows if is_recipe(r)}
     if not recipe:
-        sys.exit(f"no run of the recipe ({recipe_overrides}) in {RESULTS}")
+        sys.exit(f"no run of the recipe ({RECIPE_OVERRIDES}) in {RESULTS}")
     recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
     keys = next(iter(recipe_figures.values())).keys()
     levers = []
@@ -174,7 +186,7 @@ def report(rows: list[dict]) -> dict:
     # every other setting screened, named by how it differs from the recipe, in the order first run
     named: dict[str, dict[int, dict]] = {}
     for r in rows:
-        name = "; ".join(filter(None, [overrides_named(r["overrides"], recipe_overrides), *flags(r)]))
+        name = "; ".join(filter(None, [overrides_named(r["overrides"], RECIPE_OVERRIDES), *flags(r)]))
         if name and r is not recipe.get(r["seed"]):
             named.setdefault(name, {})[r["seed"]] = flat(r[point])
     for name, figures in named.items():
@@ -220,9 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def write_report(out: Path) -> None:
     """`--report`: the runs in `out` (the last row of each name) summarised into everyday.json, and printed."""
-    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
-    rows = list({row["name"]: row for row in rows}.values())  # a run scored again replaces its earlier row
-    EVERYDAY_SELECTION.write_text(json.dumps(report(rows), indent=2) + "\n")
+    EVERYDAY_SELECTION.write_text(json.dumps(report(read_rows(out)), indent=2) + "\n")
     print(EVERYDAY_SELECTION.read_text())
 
 
