@@ -251,7 +251,7 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
     if isinstance(summary.get("label_recall"), dict):
         context["label_recall"] = summary["label_recall"]
     if isinstance(summary.get("distillation"), dict):
-        context["distillation"] = summary["distillation"]
+        context["distillation"] = distillation_context(summary["distillation"])
     if isinstance(summary.get("everyday_selection"), dict) and summary["everyday_selection"].get("recipe"):
         context["everyday_selection"] = summary["everyday_selection"]
     for key in ("robustness", "speed"):
@@ -272,6 +272,28 @@ def is_goemotions_source(source: str) -> bool:
     from .data.goemotions import HUB_ID, is_goemotions_folder
 
     return source == HUB_ID or is_goemotions_folder(source) or Path(source).name == "goemotions"
+
+
+def shown_source(source: str) -> str:
+    """A path recorded in metrics.json as a card reader can use it: a Hub id as it is, GoEmotions by
+    name, a local path by its last part (the machine's folders mean nothing on the Hub, and leak)."""
+    if is_goemotions_source(source):
+        return "GoEmotions train comments"
+    path = Path(source)
+    looks_local = path.is_absolute() or source.startswith(".") or source.count("/") != 1 or path.exists()
+    if not looks_local:
+        return source
+    return path.parent.name if path.suffix == ".safetensors" else path.name  # a teacher's outputs: its folder
+
+
+def distillation_context(distillation: dict[str, Any]) -> dict[str, Any]:
+    """metrics.json's distillation summary, with the teacher and transfer sources named by `shown_source`."""
+    shown = {**distillation, "teacher": shown_source(str(distillation.get("teacher", "")))}
+    transfer = distillation.get("transfer")
+    if isinstance(transfer, dict) and isinstance(transfer.get("sources"), list):
+        sources = [{**item, "source": shown_source(str(item.get("source", "")))} for item in transfer["sources"]]
+        shown["transfer"] = {**transfer, "sources": sources}
+    return shown
 
 
 def goemotions_context(train_config: dict[str, Any]) -> dict[str, Any]:

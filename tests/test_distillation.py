@@ -555,3 +555,19 @@ def test_labelled_rows_mix_the_teacher_and_the_label_and_transfer_rows_have_the_
     # mse: centred logits against centred log-probabilities, so a constant shift of either costs nothing
     assert torch.allclose(teacher_term(teacher + 5.0, teacher, t, "mse"), torch.zeros(3), atol=1e-6)
     assert torch.all(teacher_term(logits, teacher, t, "mse") > 0)
+
+
+def test_the_card_names_a_teacher_and_transfer_sources_without_the_machines_paths() -> None:
+    from emotion_bilstm.card import distillation_context
+
+    shown = distillation_context(
+        {
+            "teacher": "/home/me/runs/teachers/minilm-mean",
+            "transfer": {"texts": 3, "sources": [{"source": "/data/goemotions"}, {"source": "/tmp/x/more.txt"}]},
+            "alpha": 0.2,
+        }
+    )
+    assert shown["teacher"] == "minilm-mean" and shown["alpha"] == 0.2
+    assert [s["source"] for s in shown["transfer"]["sources"]] == ["GoEmotions train comments", "more.txt"]
+    assert distillation_context({"teacher": "owner/emotion-model"})["teacher"] == "owner/emotion-model"  # a Hub id
+    assert distillation_context({"teacher": "data/teachers/t1/outputs.safetensors"})["teacher"] == "t1"
