@@ -28,9 +28,11 @@ sys.path[:0] = [str(ROOT / "experiments"), str(ROOT / "scripts")]  # release_mod
 
 from release_model import (  # noqa: E402
     BASE_SETTINGS,
+    DISTILL_SETTINGS,
     EVERYDAY_SELECTION,
     EVERYDAY_SETTINGS,
     EVERYDAY_TEST,
+    TEACHER_OUTPUTS,
     read_split,
     robustness,
 )
@@ -43,8 +45,34 @@ from emotion_bilstm.training.settings import parse_overrides  # noqa: E402
 
 EVERYDAY_TRAIN = ROOT / "data" / "everyday" / "train.tsv"
 RESULTS = ROOT / "experiments" / "everyday.jsonl"
-# everyday.py applies the neutral shift itself, at each operating point: it is not a training override
-RECIPE_OVERRIDES = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
+
+
+def teacher_named(where: str) -> str:
+    """A teacher by its name, wherever its run read it from: its folder (runs/teachers/NAME) or its cached
+    outputs (data/teachers/NAME[/outputs.safetensors]) give the same targets, so one lever."""
+    path = Path(where)
+    return path.parent.name if path.suffix == ".safetensors" else path.name
+
+
+def canonical(overrides: dict) -> dict:
+    """Overrides as levers compare them: a teacher by its name, transfer sources by their folders' names."""
+    if "teacher" not in overrides:
+        return overrides
+    transfer = [Path(p).name for p in overrides.get("transfer") or []]
+    return {**overrides, "teacher": teacher_named(overrides["teacher"]), "transfer": transfer}
+
+
+# The recipe as everyday.py runs it: the neutral shift is applied here at each operating point, not a
+# training override. Since issue 29 the release distils from the committed teacher outputs with
+# GoEmotions' left-out comments as the transfer set (distillation settings at their defaults go unnamed);
+# the levers screened before that are still measured against the recipe without it.
+_DEFAULTS = TrainConfig(data="", output_dir="")
+UNDISTILLED_OVERRIDES = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
+RECIPE_OVERRIDES = canonical(
+    UNDISTILLED_OVERRIDES
+    | {"teacher": str(TEACHER_OUTPUTS), "transfer": ["goemotions"]}
+    | {k: v for k, v in DISTILL_SETTINGS.items() if getattr(_DEFAULTS, k) != v}
+)
 NEUTRAL_RECALLS = (0.6, 0.7)  # operating points: neutral's logit shifted until this share of validation neutral gets it
 
 
@@ -127,20 +155,16 @@ def mean_sd(values: list[float]) -> dict[str, float]:
     return {"mean": round(mean, 4), "sd": round(sd, 4)}
 
 
-def teacher_named(where: str) -> str:
-    """A teacher by its name, wherever its run read it from: its folder (runs/teachers/NAME) or its cached
-    outputs (data/teachers/NAME/outputs.safetensors) give the same targets, so one lever."""
-    path = Path(where)
-    return path.parent.name if path.suffix == ".safetensors" else path.name
-
-
 def overrides_named(overrides: dict, against: dict) -> str:
     """How `overrides` differ from the recipe's `against`, as a lever's name."""
-    if "teacher" in overrides:
-        overrides = {**overrides, "teacher": teacher_named(overrides["teacher"])}
-        overrides |= {"transfer": [Path(p).name for p in overrides.get("transfer") or []]}
+    overrides = canonical(overrides)
     changed = [f"{k}={v}" for k, v in sorted(overrides.items()) if against.get(k) != v]
-    dropped = [f"no {k}" for k in sorted(against) if k not in overrides]
+    # a distillation setting left out took its default: named by it ("no distill_alpha" would read as none)
+    dropped = [
+        f"{k}={getattr(_DEFAULTS, k)} (default)" if k.startswith("distill_") else f"no {k}"
+        for k in sorted(against)
+        if k not in overrides
+    ]
     return ", ".join(changed + dropped)
 
 
@@ -153,9 +177,9 @@ def flags(row: dict) -> list[str]:
     )
 
 
-def is_recipe(row: dict) -> bool:
-    """Whether the run is the recipe itself: its overrides and no flag."""
-    return row["overrides"] == RECIPE_OVERRIDES and not flags(row)
+def is_recipe(row: dict, overrides: dict = RECIPE_OVERRIDES) -> bool:
+    """Whether the run is the recipe itself (or the one of `overrides`): its overrides and no flag."""
+    return canonical(row["overrides"]) == overrides and not flags(row)
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -165,38 +189,48 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def report(rows: list[dict]) -> dict:
-    """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made."""
+    """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made:
+    a lever with a teacher against the (distilled) recipe, one without against the recipe before it."""
     point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
     recipe = {r["seed"]: r for r in rows if is_recipe(r)}
+    undistilled = {r["seed"]: r for r in rows if is_recipe(r, UNDISTILLED_OVERRIDES)}
     if not recipe:
         sys.exit(f"no run of the recipe ({RECIPE_OVERRIDES}) in {RESULTS}")
     recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
+    undistilled_figures = {seed: flat(r[point]) for seed, r in undistilled.items()}
     keys = next(iter(recipe_figures.values())).keys()
     levers = []
 
-    def lever(name: str, figures: dict[int, dict]) -> None:
-        seeds = sorted(set(figures) & set(recipe_figures))
+    def lever(name: str, figures: dict[int, dict], against: dict[int, dict] = recipe_figures) -> None:
+        seeds = sorted(set(figures) & set(against))
         if seeds:
-            change = {k: mean_sd([figures[s][k] - recipe_figures[s][k] for s in seeds]) for k in keys}
+            change = {k: mean_sd([figures[s][k] - against[s][k] for s in seeds]) for k in keys}
             levers.append({"lever": name, "seeds": len(seeds), "change": change})
 
     lever("no neutral shift (neutral's logit as trained)", {s: flat(r["unshifted"]) for s, r in recipe.items()})
     other_point = "neutral_recall_0.7"
     lever("neutral recall 0.7 instead of 0.6", {s: flat(r[other_point]) for s, r in recipe.items() if other_point in r})
-    # every other setting screened, named by how it differs from the recipe, in the order first run
-    named: dict[str, dict[int, dict]] = {}
+    lever("no distillation (the recipe before issue 29)", undistilled_figures)
+    # every other setting screened, named by how it differs from its recipe, in the order first run
+    named: dict[str, tuple[dict[int, dict], dict[int, dict]]] = {}
     for r in rows:
-        name = "; ".join(filter(None, [overrides_named(r["overrides"], RECIPE_OVERRIDES), *flags(r)]))
-        if name and r is not recipe.get(r["seed"]):
-            named.setdefault(name, {})[r["seed"]] = flat(r[point])
-    for name, figures in named.items():
-        lever(name, figures)
+        taught = "teacher" in r["overrides"]
+        against, base = (RECIPE_OVERRIDES, recipe_figures) if taught else (UNDISTILLED_OVERRIDES, undistilled_figures)
+        name = "; ".join(filter(None, [overrides_named(r["overrides"], against), *flags(r)]))
+        if name and not taught:
+            name = f"before distillation: {name}"
+        if name and not is_recipe(r) and not is_recipe(r, UNDISTILLED_OVERRIDES):
+            named.setdefault(name, ({}, base))[0][r["seed"]] = flat(r[point])
+    for name, (figures, base) in named.items():
+        lever(name, figures, base)
     return {
         "settings": EVERYDAY_SETTINGS,
+        "recipe_overrides": RECIPE_OVERRIDES,
         "seeds": sorted(recipe),
         "recipe": {k: mean_sd([f[k] for f in recipe_figures.values()]) for k in keys},
         "levers": levers,
-        "note": "GoEmotions and dair-ai validation figures; the neutral shift is fitted on GoEmotions validation",
+        "note": "GoEmotions and dair-ai validation figures; the neutral shift is fitted on GoEmotions validation; "
+        "levers named 'before distillation' are measured against the recipe without it",
     }
 
 

@@ -5,7 +5,9 @@ columns start from GloVe, and 20,000 GloVe words unseen in training added to the
 chosen on dair-ai validation: experiments/RESULTS.md); GoEmotions' Reddit comments mapped onto the
 default labels, with at most 2,500 of its neutral comments, and neutral's logit shifted to a 0.6
 recall on validation (issue 13, chosen on dair-ai and GoEmotions validation: experiments/everyday.py).
-It needs the `[glove]` extra at training time only. Two runs with the same fixed seed:
+It is distilled from a fine-tuned MiniLM teacher whose outputs are committed in data/teachers/ (issue 29:
+the teacher itself is not needed), with GoEmotions' train comments the mapping leaves out as the transfer
+set. It needs the `[glove]` extra at training time only. Two runs with the same fixed seed:
   1. train split only, keeping the last epoch: honest held-out figures for this recipe and seed;
   2. train + validation for the same fixed number of epochs: the model that ships.
 Weights are stored as float16 when that changes at most 1 in 2,000 predictions on validation, its
@@ -56,6 +58,11 @@ BASE_SETTINGS = {"embedding_dim": 100, "pretrained_vectors": "glove-6b-50d", "ex
 # kept), a neutral label at a chosen operating point, and label smoothing for the raters' noisy labels
 EVERYDAY_SETTINGS = {"neutral_limit": 2500, "neutral_recall": 0.6, "label_smoothing": 0.1, "keep_partly_mapped": True}
 RELEASE_SETTINGS = {**BASE_SETTINGS, **EVERYDAY_SETTINGS}
+# issue 29: distilled from a fine-tuned all-MiniLM-L6-v2 (experiments/TEACHER.md) through its outputs cached
+# in the repo (its README names the teacher's command and weights), so the release needs neither the teacher
+# nor transformers; the transfer set is GoEmotions' train comments the recipe leaves out (--goemotions)
+TEACHER_OUTPUTS = ROOT / "data" / "teachers" / "minilm-l6-e3-len64-lr5e-05-seed42-mean"
+DISTILL_SETTINGS = {"distill_alpha": 0.2, "distill_temperature": 2.0}  # alpha chosen on validation: experiments/EVERYDAY.md
 EVERYDAY_SELECTION = ROOT / "experiments" / "everyday.json"
 HALF_TOLERANCE = 1 / 2000  # float16 ships when it changes at most this share of the check texts' labels
 
@@ -104,9 +111,10 @@ def same_recipe(a: dict, b: dict) -> bool:
     """The same settings, whether the data was named by a relative or an absolute path."""
 
     def resolved(settings: dict) -> dict:
-        where = {"data": str(Path(settings.get("data") or "").resolve())}
+        where = {key: str(Path(settings.get(key) or "").resolve()) for key in ("data", "teacher")}
+        lists = {key: [str(Path(p).resolve()) for p in settings.get(key) or []] for key in ("add_data", "transfer")}
         run = {"overwrite": None}  # how the run was started, not what it computed
-        return settings | where | {"add_data": [str(Path(p).resolve()) for p in settings.get("add_data") or []]} | run
+        return settings | where | lists | run
 
     return resolved(a) == resolved(b)
 
@@ -153,7 +161,8 @@ def main() -> None:
     data, work, goemotions = Path(args.data), Path(args.work_dir), Path(args.goemotions)
     recipe_selection()  # fail before training, not after
     everyday_selection()
-    settings = {**RELEASE_SETTINGS, "add_data": [str(goemotions)]}
+    settings = {**RELEASE_SETTINGS, "add_data": [str(goemotions)], **DISTILL_SETTINGS}
+    settings |= {"teacher": str(TEACHER_OUTPUTS), "transfer": [str(goemotions)]}
     started = time.perf_counter()
 
     def log(message: str) -> None:

@@ -113,11 +113,14 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
         "transfer_augment": 0,
     }
     trained = {**before, **json.loads((folder / "metrics.json").read_text())["train_config"]}
-    expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **release.RELEASE_SETTINGS))
-    # where the data lies is not the recipe; which data it is, is
+    settings = {**release.RELEASE_SETTINGS, **release.DISTILL_SETTINGS}
+    expected = asdict(TrainConfig(data="", output_dir="", seed=release.SEED, **settings))
+    # where the data (and the teacher's outputs) lie is not the recipe; which they are, is
     ignored = {
         "data",
         "add_data",
+        "teacher",
+        "transfer",
         "output_dir",
         "checkpoint_dir",
         "train_on_validation",
@@ -129,6 +132,24 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
         k: v for k, v in expected.items() if k not in ignored
     }
     assert [Path(source).name for source in trained["add_data"]] == ["goemotions"]
+    assert Path(trained["teacher"]).name == release.TEACHER_OUTPUTS.name  # its committed outputs, issue 29
+    assert [Path(source).name for source in trained["transfer"]] == ["goemotions"]
+
+
+def test_the_shipped_model_was_taught_by_the_committed_teacher_outputs() -> None:
+    # Issue 29: `make release-model` distils from outputs committed under data/teachers/, so it reproduces
+    # the shipped model without the teacher (33 minutes to fine-tune) or transformers.
+    from emotion_bilstm.training.teacher_cache import outputs_file, recorded_teacher
+
+    folder = shipped_model_or_skip()
+    release = release_script()
+    path = outputs_file(str(release.TEACHER_OUTPUTS))
+    assert path is not None and path.stat().st_size > 1_000_000
+    recorded = recorded_teacher(path)  # its metadata gives its key: refused otherwise
+    assert list(recorded.fold.student_labels) == [*LABELS, "neutral"]
+    distillation = json.loads((folder / "metrics.json").read_text())["distillation"]
+    assert distillation["fingerprint"] == recorded.fingerprint
+    assert distillation["teacher_outputs"]["computed"] == 0  # every row came from the file
 
 
 def test_shipped_card_shows_the_recipe_over_seeds_and_each_lever() -> None:
