@@ -167,7 +167,9 @@ def test_a_stop_signal_leaves_no_partial_output(
     signum: int, code: int, said: str, trained_model_dir: Path, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.txt"
-    big.write_text("i feel so terrified about the work this week\n" * 400_000)
+    # big enough that the signal lands mid-run: the NumPy engine classified 400,000 lines between the first
+    # bytes of output and the signal once, on a loaded machine (the run is stopped early, so size costs little)
+    big.write_text("i feel so terrified about the work this week\n" * 2_000_000)
     output = tmp_path / "out.jsonl"
     output.write_text(PREVIOUS)
     process = subprocess.Popen(
