@@ -167,9 +167,7 @@ def test_a_stop_signal_leaves_no_partial_output(
     signum: int, code: int, said: str, trained_model_dir: Path, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.txt"
-    # big enough that the signal lands mid-run: the NumPy engine classified 400,000 lines between the first
-    # bytes of output and the signal once, on a loaded machine (the run is stopped early, so size costs little)
-    big.write_text("i feel so terrified about the work this week\n" * 2_000_000)
+    big.write_text("i feel so terrified about the work this week\n" * 400_000)
     output = tmp_path / "out.jsonl"
     output.write_text(PREVIOUS)
     process = subprocess.Popen(
@@ -189,6 +187,9 @@ def test_a_stop_signal_leaves_no_partial_output(
         stderr=subprocess.PIPE,
         env=cli_env(),
         cwd=REPO,
+        # A test run started in the background (`cmd &` in a script) inherits SIGINT ignored, and so would
+        # the CLI (Python leaves an ignored SIGINT ignored, as a shell asks): give it the default back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
