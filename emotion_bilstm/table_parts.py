@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import tables
 from .atomic import clean_stale_temporaries, output_path, replacing, write_text_atomic
 from .errors import InputError, OutputError, first_line
 from .stream import open_binary_output
@@ -121,9 +122,8 @@ def describe_run(model: Any, input_path: str, split: str | None, settings: dict[
         if answer.get("score") is not None:
             answer["score"] = round(float(answer["score"]), 6)
     answers = json.dumps(answers, sort_keys=True, default=str)
-    from . import tables  # BATCH_ROWS as read now (tests change it)
-
     model_answers = hashlib.sha256(answers.encode()).hexdigest()[:16]
+    # tables.BATCH_ROWS read now, as read_batches reads it (tests change it)
     return {**source, **settings, "batch_rows": tables.BATCH_ROWS, "model_answers": model_answers}
 
 

@@ -149,17 +149,16 @@ def _classify_table(
     if is_hub_id(input, split):
         _shared.quiet_datasets()
     shown = progress is not False
+    loaded = _shared.load_model(options["model"], options["engine"])
     if in_parts:
         processes = launched_processes()
         try:
-            loaded = _shared.load_model(options["model"], options["engine"])
             stats = classify_table_in_parts(loaded, input, output, fmt, options, processes, resume, shown, split)
         finally:
             processes.finish()
         if not processes.is_main:
             return
     else:
-        loaded = _shared.load_model(options["model"], options["engine"])
         stats = classify_table(
             loaded,
             input,
