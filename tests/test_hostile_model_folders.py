@@ -160,15 +160,21 @@ HOSTILE = [
 ]
 
 
+def hostile_copy(model_dir: Path, tmp_path: Path, build: Callable[[Path, Path], None]) -> tuple[Path, Path]:
+    """A copy of `model_dir` made hostile by `build`, and the folder outside it that `build` may point into."""
+    folder, outside = tmp_path / "hostile", tmp_path / "outside"
+    shutil.copytree(model_dir, folder)
+    outside.mkdir()
+    build(folder, outside)
+    return folder, outside
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("build", "needles"), [case[1:] for case in HOSTILE], ids=[case[0] for case in HOSTILE])
 def test_a_hostile_model_folder_is_one_line_naming_the_file(
     trained_model_dir: Path, tmp_path: Path, build: Callable[[Path, Path], None], needles: list[str]
 ) -> None:
-    folder, outside = tmp_path / "hostile", tmp_path / "outside"
-    shutil.copytree(trained_model_dir, folder)
-    outside.mkdir()
-    build(folder, outside)
+    folder, outside = hostile_copy(trained_model_dir, tmp_path, build)
     before, before_outside = snapshot(folder), snapshot(outside)
 
     started = time.monotonic()
@@ -196,10 +202,7 @@ TORCH_CASES = [case for case in HOSTILE if case[0] in TORCH_NAMES]
 def test_a_hostile_model_folder_is_refused_by_the_torch_engine_too(
     trained_model_dir: Path, tmp_path: Path, build: Callable[[Path, Path], None], needles: list[str]
 ) -> None:
-    folder, outside = tmp_path / "hostile", tmp_path / "outside"
-    shutil.copytree(trained_model_dir, folder)
-    outside.mkdir()
-    build(folder, outside)
+    folder, _ = hostile_copy(trained_model_dir, tmp_path, build)
     before = snapshot(folder)
     result = run_cli("predict", "i feel fine", "--model", str(folder), "--engine", "torch", timeout=QUICK)
     assert SECRET not in assert_one_line_error(result, str(folder), *needles)
