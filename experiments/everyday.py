@@ -1,7 +1,7 @@
 """Issue 13's screen: train one setting of the everyday recipe and score it on every set we may look at.
 
     python experiments/everyday.py --seed 7 [--neutral-limit 4000] [--supplement] [--set name=value ...]
-    python experiments/everyday.py --seed 7 --vectors runs/vectors/minilm-50d.npz --set ...  (static_vectors.py)
+    python experiments/everyday.py --seed 7 --set ... pretrained_vectors=runs/vectors/minilm-50d  (static_vectors.py)
 
 Trains dair-ai/emotion + GoEmotions (mapped, `--add-data`) with the release's settings plus the
 changes given, on the train splits only (the last epoch is kept, as in the release), and appends
@@ -175,6 +175,7 @@ def flags(row: dict) -> list[str]:
         (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if row["supplement"] else [])
         + (["emoji as tokens only (no emoji-to-word rules)"] if row.get("emoji_tokens_only") else [])
         + (['"!" and "?" kept as tokens'] if row.get("keep_marks") else [])
+        # rows of the seventh screen, before --pretrained-vectors took a folder: an .npz read in GloVe's place
         + ([f"vectors {row['vectors']} in GloVe's place"] if row.get("vectors") else [])
     )
 
@@ -252,10 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-marks", action="store_true", help='keep "!" and "?" as tokens instead of deleting them (fifth screen)'
     )
     parser.add_argument(
-        "--vectors",
-        help="an .npz of words and 50-d vectors (experiments/static_vectors.py) read in GloVe's place",
-    )
-    parser.add_argument(
         "--set", nargs="*", default=[], metavar="NAME=VALUE", help="TrainConfig settings; lists comma-separated"
     )
     parser.add_argument("--work-dir", default="/tmp/everyday")
@@ -284,20 +281,6 @@ def apply_tokenizer_levers(args: argparse.Namespace) -> None:
         emotion_bilstm.tokenizer.EMOJI_WORDS.clear()  # build_normalizer reads it when training builds the tokenizer
     if args.keep_marks:
         keep_marks()
-    if args.vectors:
-        use_vectors(Path(args.vectors))
-
-
-def use_vectors(path: Path) -> None:
-    """`--vectors`: every read of GloVe (the embedding's start, --extra-vocab's words, augment's swaps) reads
-    `path` instead; the run keeps `pretrained_vectors=glove-6b-50d`, so nothing else changes."""
-    import numpy as np
-
-    import emotion_bilstm.training.vectors
-
-    stored = np.load(path)
-    words, vectors = stored["words"].tolist(), stored["vectors"]
-    emotion_bilstm.training.vectors.load_glove = lambda name="glove-6b-50d": (words, vectors)
 
 
 def run_name(args: argparse.Namespace, overrides: dict) -> str:
@@ -306,7 +289,6 @@ def run_name(args: argparse.Namespace, overrides: dict) -> str:
         (["supplement"] if args.supplement else [])
         + (["emoji-tokens-only"] if args.emoji_tokens_only else [])
         + (["keep-marks"] if args.keep_marks else [])
-        + ([f"vectors={Path(args.vectors).stem}"] if args.vectors else [])
     )
     name = "-".join([f"{k}={v}" for k, v in sorted(overrides.items())] + flags)
     return f"{name or 'recipe'}-seed{args.seed}"
@@ -351,7 +333,6 @@ def append_row(args: argparse.Namespace, name: str, overrides: dict, seconds: fl
         "supplement": args.supplement,
         "emoji_tokens_only": args.emoji_tokens_only,
         "keep_marks": args.keep_marks,
-        **({"vectors": Path(args.vectors).name} if args.vectors else {}),
         "seconds": round(seconds),
         **figures,
     }

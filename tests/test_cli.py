@@ -176,7 +176,6 @@ BAD_CHOICES = [
     ("train", "--pooling", "avg"),
     ("train", "--tokenizer", "bpe"),
     ("train", "--mixed-precision", "fp8"),
-    ("train", "--pretrained-vectors", "word2vec"),
     ("classify", "--format", "xml"),
     ("evaluate", "--split", "dev"),
 ]

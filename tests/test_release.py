@@ -327,6 +327,11 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     assert "Pretrained vectors (`glove-6b-50d`)" in text and "20,000 frequent GloVe words" in text
     assert "started from GloVe 6B 50-d vectors" in " ".join(text.split())
     assert "| pretrained_vectors | glove-6b-50d |" in text
+    model.training_summary["train_config"].update(pretrained_vectors="data/vectors/v", extra_vocab=300)
+    static = " ".join(str(build_model_card(model, folder=trained_model_dir)).split())
+    assert "Pretrained vectors (`data/vectors/v`)" in static and "300 of their frequent words" in static
+    assert "GloVe 6B" not in static and "frequent GloVe words" not in static
+    model.training_summary["train_config"].update(pretrained_vectors="glove-6b-50d", extra_vocab=20000)
     # the dropouts are stated once, under Architecture (from config.json), not again as training rows
     assert "dropout 0.1)" in text and f"dropout {model.config['dropout']}, then" in text
     assert "| dropout |" not in text and "| embedding_dropout |" not in text

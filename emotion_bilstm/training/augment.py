@@ -61,8 +61,8 @@ def training_copies(config: TrainConfig, texts: Sequence[str]) -> Copies:
     has pretrained vectors."""
     neighbours: dict[str, list[str]] = {}
     if config.pretrained_vectors:
-        glove_words, glove_vectors = vectors.load_glove(config.pretrained_vectors)
-        neighbours = nearest_words(vocabulary(texts), glove_words, glove_vectors)
+        vector_words, word_vectors = vectors.load_vectors(config.pretrained_vectors)
+        neighbours = nearest_words(vocabulary(texts), vector_words, word_vectors)
     copies = augmented_copies(texts, config.transfer_augment, config.seed, neighbours)
     return Copies(copies, config.transfer_augment, len(texts), config.pretrained_vectors)
 

