@@ -235,11 +235,14 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         if isinstance(summary.get(key), str) and summary[key]:
             context[key] = summary[key]
     train_config = summary.get("train_config") or {}
+    shown = {"pretrained_vectors": shown_source}  # a vectors folder by its name, as a teacher's
     context["hyperparameters"] = [
-        (name, train_config[name]) for name in HYPERPARAMETERS if train_config.get(name) is not None
+        (name, shown.get(name, lambda value: value)(train_config[name]))
+        for name in HYPERPARAMETERS
+        if train_config.get(name) is not None
     ]
     if train_config.get("pretrained_vectors"):
-        context["pretrained_vectors"] = train_config["pretrained_vectors"]
+        context["pretrained_vectors"] = shown_source(train_config["pretrained_vectors"])
         context["extra_vocab"] = train_config.get("extra_vocab", 0)
     calibration = summary.get("calibration")
     if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), (int, float)):

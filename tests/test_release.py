@@ -297,7 +297,7 @@ def test_card_names_the_test_split_when_that_is_what_was_measured(trained_model_
     assert "## Results (test split" in card.text
 
 
-def test_card_renders_optional_sections_only_when_present(trained_model_dir: Path) -> None:
+def test_card_renders_optional_sections_only_when_present(trained_model_dir: Path, tmp_path: Path) -> None:
     from emotion_bilstm.card import build_model_card
 
     model = EmotionBiLSTM.from_pretrained(trained_model_dir)
@@ -327,9 +327,11 @@ def test_card_renders_optional_sections_only_when_present(trained_model_dir: Pat
     assert "Pretrained vectors (`glove-6b-50d`)" in text and "20,000 frequent GloVe words" in text
     assert "started from GloVe 6B 50-d vectors" in " ".join(text.split())
     assert "| pretrained_vectors | glove-6b-50d |" in text
-    model.training_summary["train_config"].update(pretrained_vectors="data/vectors/v", extra_vocab=300)
+    vectors_folder = str(tmp_path / "data" / "vectors" / "v")  # a local folder: named by its last part
+    model.training_summary["train_config"].update(pretrained_vectors=vectors_folder, extra_vocab=300)
     static = " ".join(str(build_model_card(model, folder=trained_model_dir)).split())
-    assert "Pretrained vectors (`data/vectors/v`)" in static and "300 of their frequent words" in static
+    assert "Pretrained vectors (`v`)" in static and "300 of their frequent words" in static
+    assert "| pretrained_vectors | v |" in static and str(tmp_path) not in static
     assert "GloVe 6B" not in static and "frequent GloVe words" not in static
     model.training_summary["train_config"].update(pretrained_vectors="glove-6b-50d", extra_vocab=20000)
     # the dropouts are stated once, under Architecture (from config.json), not again as training rows
