@@ -127,6 +127,7 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
         "keep_last",
         "resume",
         "overwrite",
+        "pretrained_vectors",
     }
     assert {k: v for k, v in trained.items() if k not in ignored} == {
         k: v for k, v in expected.items() if k not in ignored
@@ -134,6 +135,21 @@ def test_shipped_model_was_trained_with_todays_release_recipe() -> None:
     assert [Path(source).name for source in trained["add_data"]] == ["goemotions"]
     assert Path(trained["teacher"]).name == release.TEACHER_OUTPUTS.name  # its committed outputs, issue 29
     assert [Path(source).name for source in trained["transfer"]] == ["goemotions"]
+    assert Path(trained["pretrained_vectors"]).name == release.STATIC_VECTORS.name  # the teacher's, issue 29
+
+
+def test_the_shipped_embedding_started_from_the_committed_static_vectors() -> None:
+    # Issue 29's seventh screen: the teacher's static word vectors, committed under data/vectors/, stand in
+    # GloVe's place, so `make release-model` needs neither the teacher nor GloVe's package.
+    from emotion_bilstm.model import EmotionBiLSTM
+    from emotion_bilstm.training.vectors import load_vectors
+
+    folder = shipped_model_or_skip()
+    words, vectors = load_vectors(str(release_script().STATIC_VECTORS))
+    assert vectors.shape == (len(words), 50)
+    shipped = set(EmotionBiLSTM.from_pretrained(folder).tokenizer.get_vocab())
+    # the release started 44,020 of its 50,000 rows from them: the folder holds the shipped vocabulary's words
+    assert len(shipped & set(words)) > 40_000
 
 
 def test_the_shipped_model_was_taught_by_the_committed_teacher_outputs() -> None:
