@@ -92,3 +92,29 @@ def test_a_closed_stderr_still_gives_the_exit_code(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 2 and b"Traceback" not in result.stderr
+
+
+class SignalsWhileCollected:
+    """An object whose finalizer is where SIGTERM arrives, as it did in CI inside a `datasets` object's."""
+
+    def __del__(self) -> None:
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10_000):  # Python runs the handler here, inside __del__
+            pass
+
+
+def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_command() -> None:
+    # An exception raised in a __del__ is printed and dropped: raised there, the stop was lost and the
+    # command ran to its end. The handler delivers the signal again once the finalizer has returned.
+    import time
+
+    with boundary.ending_signals_as_interrupts(), pytest.raises(boundary.Interrupted) as stopped:
+        collected = SignalsWhileCollected()
+        del collected
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert stopped.value.signum == 15

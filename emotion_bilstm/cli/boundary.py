@@ -38,6 +38,18 @@ DEBUG_VARIABLE = "EMOTION_BILSTM_DEBUG"  # set: an unforeseen error prints its t
 ISSUES_URL = "https://github.com/emotion-bilstm/emotion-bilstm/issues"
 
 
+RETRY_SECONDS = 0.05  # a signal that arrived in a finalizer is delivered again this much later
+
+
+def in_finalizer(frame: Any) -> bool:
+    """Whether `frame` runs inside a `__del__`, where a raised exception would be dropped."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where the process is, so that it unwinds like Ctrl-C: every
     `finally` runs and removes its temporary files, and no half-written output is left."""
@@ -50,6 +62,12 @@ class Interrupted(KeyboardInterrupt):
 @contextmanager
 def ending_signals_as_interrupts() -> Iterator[None]:
     def interrupt(signum: int, frame: Any) -> None:
+        if in_finalizer(frame):
+            # Python prints an exception raised in a __del__ ("Exception ignored in") and drops it, and the
+            # command would run on to the end (it did, in CI: a `datasets` object was being collected).
+            # Deliver the signal again once the finalizer has returned.
+            threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum)).start()
+            return
         raise Interrupted(signum)
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
