@@ -104,7 +104,7 @@ def vocabulary(texts: Sequence[str]) -> list[str]:
 
 
 def nearest_words(
-    words: Sequence[str], glove_words: Sequence[str], glove_vectors: np.ndarray, count: int = NEIGHBOURS
+    words: Sequence[str], vector_words: Sequence[str], word_vectors: np.ndarray, count: int = NEIGHBOURS
 ) -> dict[str, list[str]]:
     """Each of `words` the vectors know, with its `count` nearest other such words by cosine, nearest first.
 
@@ -115,12 +115,12 @@ def nearest_words(
     import torch
 
     wanted = set(words)
-    row_of = {word: i for i, word in enumerate(glove_words) if word in wanted}
+    row_of = {word: i for i, word in enumerate(vector_words) if word in wanted}
     known = [word for word in words if word in row_of]
     count = min(count, len(known) - 1)
     if count < 1:
         return {}
-    rows = torch.from_numpy(glove_vectors[[row_of[word] for word in known]]).float()
+    rows = torch.from_numpy(word_vectors[[row_of[word] for word in known]]).float()
     unit = torch.nn.functional.normalize(rows, dim=1)
     nearest: dict[str, list[str]] = {}
     for start in range(0, len(known), CHUNK):

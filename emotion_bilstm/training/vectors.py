@@ -102,7 +102,7 @@ def load_glove(name: str = "glove-6b-50d") -> tuple[list[str], np.ndarray]:
     return words, np.load(f"{root}/glove_6B_50d_emb.npy")
 
 
-def extend_vocabulary(tokenizer: Tokenizer, glove_words: list[str], count: int) -> int:
+def extend_vocabulary(tokenizer: Tokenizer, vector_words: list[str], count: int) -> int:
     """Append up to `count` words of the vectors the tokenizer lacks (plain lower-case words, most frequent first).
 
     Only a word-level tokenizer can take whole words; returns how many were added.
@@ -115,7 +115,7 @@ def extend_vocabulary(tokenizer: Tokenizer, glove_words: list[str], count: int) 
         raise EmotionBiLSTMError("extra vocabulary from pretrained vectors needs the word tokenizer")
     vocab = tokenizer.get_vocab()
     added: list[str] = []
-    for word in glove_words:
+    for word in vector_words:
         if len(added) == count:
             break
         # GloVe also holds punctuation and dotted names, which the normaliser never emits, and numbers,
@@ -130,8 +130,8 @@ def extend_vocabulary(tokenizer: Tokenizer, glove_words: list[str], count: int) 
 def initialise_embedding(
     embedding: torch.Tensor,
     tokenizer: Tokenizer,
-    glove_words: list[str],
-    glove_vectors: np.ndarray,
+    vector_words: list[str],
+    word_vectors: np.ndarray,
     unseen_from: int,
 ) -> int:
     """Copy each known word's vector into the first D columns of its row (D: the vectors' size); returns
@@ -144,15 +144,15 @@ def initialise_embedding(
     """
     import torch
 
-    dims = glove_vectors.shape[1]
+    dims = word_vectors.shape[1]
     if embedding.shape[1] < dims:
         raise EmotionBiLSTMError(f"pretrained vectors of {dims} dimensions need --embedding-dim {dims} or more")
-    row_of = {word: i for i, word in enumerate(glove_words)}
+    row_of = {word: i for i, word in enumerate(vector_words)}
     pairs = [(i, row_of[w]) for w, i in tokenizer.get_vocab().items() if w in row_of and i not in (PAD_ID, UNK_ID)]
     if not pairs:
         return 0
     rows = torch.tensor([i for i, _ in pairs])
-    vectors = torch.from_numpy(glove_vectors[[g for _, g in pairs]]).float()
+    vectors = torch.from_numpy(word_vectors[[g for _, g in pairs]]).float()
     vectors = vectors / vectors.std() * embedding.std()
     with torch.no_grad():
         embedding[rows, :dims] = vectors
