@@ -98,6 +98,19 @@ TINY_SETTINGS: dict[str, object] = {
     "learning_rate": 1e-2,
     "cpu": True,
 }
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def script_module(name: str):
+    """scripts/NAME.py as a module (the scripts are not a package): its constants and helpers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 FLAGS = {"learning_rate": "--lr"}  # `emo-cli train`'s option for a TrainConfig field, where not --field-name
 
 

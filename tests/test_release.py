@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import script_module
 from typer.testing import CliRunner
 
 from emotion_bilstm import EmotionBiLSTM, folder_reads, load_default
@@ -18,18 +19,12 @@ from emotion_bilstm.labels import LABELS
 
 TEXTS = ["I feel so terrified tonight", "i am thrilled and delighted!!", "so lonely and hopeless", ""]
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 RELEASE_FILES = {"config.json", "model.safetensors", "tokenizer.json", "README.md", "metrics.json"}
 
 
 def release_script():
     """scripts/release_model.py as a module: its seed, RELEASE_SETTINGS and helpers."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("release_model", SCRIPTS / "release_model.py")
-    release = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(release)
-    return release
+    return script_module("release_model")
 
 
 def shipped_model_or_skip() -> Path:

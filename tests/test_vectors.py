@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import train_tiny
+from conftest import script_module, train_tiny
 
 from emotion_bilstm.errors import EmotionBiLSTMError
 from emotion_bilstm.model import EmotionBiLSTM
@@ -103,17 +103,10 @@ def test_cli_without_the_glove_extra_says_how_to_install_it(
 
 # ----- static vectors: a folder in model2vec's layout, as scripts/static_vectors.py writes it -----------
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-
 
 def static_vectors_script():
     """scripts/static_vectors.py as a module (its folder writer and word filter)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("static_vectors", SCRIPTS / "static_vectors.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module("static_vectors")
 
 
 def static_folder(folder: Path, dims: int = 8) -> tuple[list[str], np.ndarray]:
