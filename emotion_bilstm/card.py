@@ -235,11 +235,11 @@ def card_context(model: Any, summary: dict[str, Any], folder: Path | None) -> di
         if isinstance(summary.get(key), str) and summary[key]:
             context[key] = summary[key]
     train_config = summary.get("train_config") or {}
-    shown = {"pretrained_vectors": shown_source}  # a vectors folder by its name, as a teacher's
     context["hyperparameters"] = [
-        (name, shown.get(name, lambda value: value)(train_config[name]))
+        # a vectors folder by its name, as a teacher's
+        (name, shown_source(value) if name == "pretrained_vectors" else value)
         for name in HYPERPARAMETERS
-        if train_config.get(name) is not None
+        if (value := train_config.get(name)) is not None
     ]
     if train_config.get("pretrained_vectors"):
         context["pretrained_vectors"] = shown_source(train_config["pretrained_vectors"])
