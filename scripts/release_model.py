@@ -1,10 +1,10 @@
 """Train the default model shipped in emotion_bilstm/pretrained/ (run by `make release-model`).
 
 The recipe is `TrainConfig`'s defaults plus `RELEASE_SETTINGS`: 100-d embeddings whose first 50
-columns start from GloVe, and 20,000 GloVe words unseen in training added to the vocabulary (issue 4,
-chosen on dair-ai validation: experiments/RESULTS.md); GoEmotions' Reddit comments mapped onto the
-default labels, with at most 2,500 of its neutral comments, and neutral's logit shifted to a 0.6
-recall on validation (issue 13, chosen on dair-ai and GoEmotions validation: experiments/everyday.py).
+columns start from pretrained word vectors, and 20,000 of their words unseen in training added to the
+vocabulary (issue 4 chose GloVe's, on dair-ai validation: experiments/RESULTS.md); GoEmotions' Reddit
+comments mapped onto the default labels, with at most 2,500 of its neutral comments, and neutral's logit
+shifted to a 0.6 recall on validation (issue 13, chosen on dair-ai and GoEmotions validation: experiments/everyday.py).
 It is distilled from a fine-tuned MiniLM teacher whose outputs are committed in data/teachers/ (issue 29:
 the teacher itself is not needed), with GoEmotions' train comments the mapping leaves out as the transfer
 set, and its embedding starts from static word vectors distilled from the same teacher (data/vectors/, in
