@@ -14,7 +14,8 @@ row order), so GloVe's package (`emotion-bilstm[glove]`) and `transformers` are 
 the model trained from the folder.
 
 The folder is model2vec's layout (`model.safetensors` holding `embeddings`, float16, and a word-level
-`tokenizer.json` naming each row), which `--pretrained-vectors` reads. `--keep-words-in` makes it small
+`tokenizer.json` naming each row), which `--pretrained-vectors` reads, plus `static_vectors.json` (this
+command's settings). `--out` must be a new folder or one this script wrote. `--keep-words-in` makes it small
 enough to commit: it keeps the words found in those files' lines (after the model's normaliser) and
 the first `--extra` of the others. A run whose texts all come from those files then gets the same rows
 as from the whole list, with --extra-vocab up to `--extra`.
@@ -27,6 +28,7 @@ below.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,10 +37,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from emotion_bilstm.atomic import staged_folder
+from emotion_bilstm.atomic import replacing, write_text_atomic
 from emotion_bilstm.training.vectors import GLOVE_DIM, STATIC_TENSOR, STATIC_TOKENIZER, STATIC_WEIGHTS, load_glove
 
 SIF = 1e-4  # model2vec's default sif_coefficient
+# written last into every folder this script makes: its settings, and the mark that the script may rewrite
+# the folder's two vector files (anything else in it, such as a README, is left alone)
+MADE_BY = "static_vectors.json"
 BATCH = 512
 
 
@@ -113,15 +118,35 @@ def kept_rows(words: list[str], in_texts: set[str], extra: int) -> list[int]:
     return sorted({i for i, word in enumerate(words) if word in in_texts} | set(others))
 
 
-def write_folder(out: Path, words: list[str], vectors: np.ndarray) -> None:
-    """model2vec's layout: `embeddings` (float16) and a word-level tokenizer.json naming each row."""
+def check_out(out: Path) -> None:
+    """Refuse, before the encoder runs, an --out this script did not make: a link, a file, or a folder
+    holding anything without MADE_BY (a model folder, a downloaded model2vec model, the user's files)."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        sys.exit(f"error: --out {out}: exists and is not a folder (or is a link); nothing was written")
+    if out.is_dir() and any(out.iterdir()) and not (out / MADE_BY).is_file():
+        sys.exit(f"error: --out {out}: a folder this script did not write (no {MADE_BY}); give a new one")
+
+
+def write_folder(out: Path, words: list[str], vectors: np.ndarray, settings: dict) -> None:
+    """model2vec's layout: `embeddings` (float16) and a word-level tokenizer.json naming each row, each
+    written under a temporary name and renamed; then MADE_BY with `settings`. Nothing else in `out` is
+    touched. (Interrupted between the two renames, the files disagree in length, and loading them says so.)"""
     from safetensors.numpy import save_file
     from tokenizers import Tokenizer, models
 
-    with staged_folder(out) as folder:  # written whole or not at all
-        save_file({STATIC_TENSOR: vectors.astype(np.float16)}, str(folder / STATIC_WEIGHTS))
+    out.mkdir(parents=True, exist_ok=True)
+    with replacing(out / STATIC_WEIGHTS) as temporary:
+        save_file({STATIC_TENSOR: vectors.astype(np.float16)}, str(temporary))
+    with replacing(out / STATIC_TOKENIZER) as temporary:
         vocab = {word: i for i, word in enumerate(words)}
-        Tokenizer(models.WordLevel(vocab, unk_token=words[0])).save(str(folder / STATIC_TOKENIZER))
+        Tokenizer(models.WordLevel(vocab, unk_token=words[0])).save(str(temporary))
+    write_text_atomic(out / MADE_BY, json.dumps({**settings, "rows": len(words)}, indent=2))
+
+
+def made_by(args: argparse.Namespace) -> dict:
+    """What MADE_BY records of the command line."""
+    keep = [str(path) for path in args.keep_words_in]
+    return {"encoder": args.encoder, "words": args.words, "keep_words_in": keep, "extra": args.extra, "sif": args.sif}
 
 
 def main() -> None:
@@ -131,16 +156,17 @@ def main() -> None:
     parser.add_argument("--keep-words-in", nargs="*", type=Path, default=[], metavar="PATH", help="keep only these")
     parser.add_argument("--extra", type=int, default=25_000, help="with --keep-words-in: other words kept")
     parser.add_argument("--sif", action="store_true", help="weigh rows by frequency rank, as model2vec does")
-    parser.add_argument("--out", type=Path, required=True, help="the folder to write")
+    parser.add_argument("--out", type=Path, required=True, help="a new folder, or one this script wrote")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    check_out(args.out)
     words = words_to_embed(args.words)
     vectors = post_process(word_vectors(encoder_folder(args.encoder), words), GLOVE_DIM, args.sif)
     if args.keep_words_in:
         rows = kept_rows(words, words_in(args.keep_words_in), args.extra)
         words, vectors = [words[i] for i in rows], vectors[rows]
-    write_folder(args.out, words, vectors)
+    write_folder(args.out, words, vectors, made_by(args))
     print(f"wrote {args.out}: {len(words)} words x {vectors.shape[1]}", file=sys.stderr)
 
 

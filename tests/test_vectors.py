@@ -3,6 +3,7 @@ trained model needs no GloVe package to load. A small fake GloVe stands in for t
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def static_folder(folder: Path, dims: int = 8) -> tuple[list[str], np.ndarray]:
     """A tiny static vectors folder written by the script's writer; returns its words and vectors."""
     words = ["happy", "##ing", "livid", "furious", "sad", "astonished"]
     vectors = np.random.default_rng(1).normal(0, 0.4, (len(words), dims)).astype(np.float32)
-    static_vectors_script().write_folder(folder, words, vectors)
+    static_vectors_script().write_folder(folder, words, vectors, {"encoder": "test"})
     return words, vectors
 
 
@@ -191,3 +192,33 @@ def test_a_model_trained_from_static_vectors_needs_them_no_more(tiny_dataset: Pa
     assert model.tokenizer.token_to_id("livid") is not None  # an added word of the vectors
     assert summary["train_config"]["pretrained_vectors"] == str(tmp_path / "vectors")
     assert model.predict(["i feel livid"])[0]["label"]
+
+
+def test_the_script_rewrites_only_a_folder_it_made_and_only_its_own_files(tmp_path: Path) -> None:
+    # --out is checked before the encoder runs: a model folder (or any folder of the user's) is refused
+    # whole, and a folder the script made keeps everything but its two vector files and its settings
+    script = static_vectors_script()
+    model = tmp_path / "a-model"
+    model.mkdir()
+    for name in ("config.json", "model.safetensors", "README.md"):
+        (model / name).write_text(f"the user's {name}")
+    with pytest.raises(SystemExit, match="a folder this script did not write"):
+        script.check_out(model)
+    assert sorted(p.name for p in model.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    link = tmp_path / "link"
+    link.symlink_to(model)
+    with pytest.raises(SystemExit, match="is a link"):
+        script.check_out(link)
+
+    vectors = tmp_path / "vectors"
+    static_folder(vectors)
+    (vectors / "README.md").write_text("how these were made\n")
+    script.check_out(vectors)  # made by the script: may be written again
+    words = ["calm", "glad"]
+    script.write_folder(vectors, words, np.ones((2, 4), dtype=np.float32), {"encoder": "again"})
+    from emotion_bilstm.training.vectors import load_vectors
+
+    assert load_vectors(str(vectors))[0] == words
+    assert (vectors / "README.md").read_text() == "how these were made\n"
+    assert json.loads((vectors / script.MADE_BY).read_text()) == {"encoder": "again", "rows": 2}
+    assert not [p.name for p in vectors.iterdir() if p.name.startswith(".")]  # no temporary left
